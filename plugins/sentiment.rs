@@ -1,0 +1,225 @@
+//! Sentiment: whether people speak well or badly of the brand.
+//!
+//! From counts of positive, negative and (optionally) neutral mentions: the positive:negative
+//! ratio, and net sentiment = (positive - negative) / all mentions × 100, from -100 (all
+//! negative) to +100 (all positive). Counts add up over a period.
+//!
+//! Instead of counts, `text` scores one post with VADER, a lexicon-and-rules sentiment model built
+//! for social media (the `vader_sentiment` crate). A single text is a calculator result and is not
+//! stored: a day's sentiment is the counts, and one scored post would replace them.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use vader_sentiment::SentimentIntensityAnalyzer;
+
+use super::prelude::*;
+
+pub struct Sentiment;
+
+const SERIES: &[Series] = &[
+    Series {
+        name: "positive",
+        aggregate: Aggregate::Sum,
+    },
+    Series {
+        name: "negative",
+        aggregate: Aggregate::Sum,
+    },
+    Series {
+        name: "neutral",
+        aggregate: Aggregate::Sum,
+    },
+];
+
+/// VADER's own cut-offs on its compound score for calling a text positive or negative.
+const VADER_THRESHOLD: f64 = 0.05;
+
+impl Plugin for Sentiment {
+    fn name(&self) -> &'static str {
+        "sentiment"
+    }
+
+    fn command(&self) -> CommandSpec {
+        metric_command(
+            "sentiment",
+            "Net sentiment from positive and negative mention counts, or a text to score",
+            vec![
+                OptionSpec::count("positive", "Mentions that spoke well of the brand"),
+                OptionSpec::count("negative", "Mentions that spoke badly of it"),
+                OptionSpec::count("neutral", "Mentions that were neither"),
+                OptionSpec::new(
+                    "text",
+                    "A post or comment to score instead of counts",
+                    Kind::Text { max_len: 4000 },
+                ),
+            ],
+        )
+    }
+
+    fn series(&self) -> &'static [Series] {
+        SERIES
+    }
+
+    fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
+        match (
+            options.text("text"),
+            options.integer("positive"),
+            options.integer("negative"),
+        ) {
+            (Some(_), Some(_), _) => Err(UserError::Exclusive {
+                first: "text",
+                second: "positive",
+            }),
+            (Some(_), _, Some(_)) => Err(UserError::Exclusive {
+                first: "text",
+                second: "negative",
+            }),
+            (Some(_), None, None) if options.text("brand").is_some() => Err(UserError::NotStored {
+                option: "text",
+                instead: "`positive` and `negative` counts",
+            }),
+            (Some(text), None, None) => score_text(text),
+            (None, Some(positive), Some(negative)) => {
+                from_counts(positive, negative, options.integer("neutral").unwrap_or(0))
+            }
+            (None, None, _) => Err(UserError::OneOf {
+                first: "positive",
+                second: "text",
+            }),
+            (None, Some(_), None) => Err(UserError::MissingOption {
+                option: "negative",
+                accepts: "a whole number, given with `positive`".to_string(),
+            }),
+        }
+    }
+}
+
+fn from_counts(positive: i64, negative: i64, neutral: i64) -> Result<Calculation, UserError> {
+    // Each count is at most 2^53 - 1, so the sum fits an i64.
+    let total = positive + negative + neutral;
+    let net = ratio(positive - negative, total).ok_or(UserError::ZeroDenominator {
+        option: "positive",
+        reason: "sentiment needs at least one positive, negative or neutral mention",
+    })? * 100.0;
+    let balance = match ratio(positive, negative) {
+        Some(r) => format!("{r:.1}:1"),
+        None => "no negative mentions".to_string(),
+    };
+    Ok(Calculation {
+        headline: format!("Net sentiment {net:+.1}"),
+        formula: format!(
+            "(positive - negative) / all mentions × 100 = ({} - {}) / {} × 100",
+            thousands(positive),
+            thousands(negative),
+            thousands(total)
+        ),
+        fields: vec![
+            Field::inline("Positive : negative", balance),
+            Field::inline("Mentions scored", thousands(total)),
+        ],
+        notes: Vec::new(),
+        store: vec![
+            ("positive", positive),
+            ("negative", negative),
+            ("neutral", neutral),
+        ],
+    })
+}
+
+fn score_text(text: &str) -> Result<Calculation, UserError> {
+    // The model is a port of a Python library that indexes freely; a panic on some odd input must
+    // become an error for that one command, not the end of the process.
+    let scores = catch_unwind(AssertUnwindSafe(|| {
+        SentimentIntensityAnalyzer::new()
+            .polarity_scores(text)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<std::collections::HashMap<_, _>>()
+    }))
+    .map_err(|_| UserError::InvalidOption {
+        option: "text",
+        accepts: "ordinary text (this one could not be scored)".to_string(),
+    })?;
+    let score = |key: &str| scores.get(key).copied().unwrap_or(0.0);
+    let compound = score("compound");
+    let verdict = if compound >= VADER_THRESHOLD {
+        "positive"
+    } else if compound <= -VADER_THRESHOLD {
+        "negative"
+    } else {
+        "neutral"
+    };
+    Ok(Calculation {
+        headline: format!("Sentiment of the text: {verdict} ({compound:+.2})"),
+        formula: "VADER compound score, from -1 (most negative) to +1 (most positive); ±0.05 and beyond counts as positive or negative".to_string(),
+        fields: vec![
+            Field::inline("Positive", percent(score("pos") * 100.0)),
+            Field::inline("Neutral", percent(score("neu") * 100.0)),
+            Field::inline("Negative", percent(score("neg") * 100.0)),
+        ],
+        notes: Vec::new(),
+        store: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::test_support::calculate;
+
+    #[test]
+    fn net_sentiment_and_ratio_from_counts() {
+        let result = calculate(&Sentiment, "positive:60 negative:20 neutral:20").unwrap();
+        assert_eq!(result.headline, "Net sentiment +40.0");
+        assert_eq!(result.fields[0].value, "3.0:1");
+        assert_eq!(
+            result.store,
+            vec![("positive", 60), ("negative", 20), ("neutral", 20)]
+        );
+    }
+
+    #[test]
+    fn no_negative_mentions_is_said_in_words() {
+        let result = calculate(&Sentiment, "positive:5 negative:0").unwrap();
+        assert_eq!(result.fields[0].value, "no negative mentions");
+        assert_eq!(result.headline, "Net sentiment +100.0");
+    }
+
+    #[test]
+    fn texts_are_scored_by_the_model() {
+        let happy = calculate(
+            &Sentiment,
+            r#"text:"I love this brand, the service was great!""#,
+        )
+        .unwrap();
+        assert!(
+            happy
+                .headline
+                .starts_with("Sentiment of the text: positive"),
+            "{}",
+            happy.headline
+        );
+        let angry = calculate(
+            &Sentiment,
+            r#"text:"Terrible support, I hate waiting. Awful.""#,
+        )
+        .unwrap();
+        assert!(
+            angry
+                .headline
+                .starts_with("Sentiment of the text: negative"),
+            "{}",
+            angry.headline
+        );
+        assert!(happy.store.is_empty());
+    }
+
+    #[test]
+    fn counts_and_text_cannot_be_mixed_or_missing() {
+        assert!(calculate(&Sentiment, r#"text:"fine" positive:1"#).is_err());
+        assert!(calculate(&Sentiment, "neutral:4").is_err());
+        assert!(calculate(&Sentiment, "positive:4").is_err());
+        assert!(calculate(&Sentiment, "positive:0 negative:0").is_err());
+        assert!(calculate(&Sentiment, r#"text:"great" brand:Acme"#).is_err());
+    }
+}

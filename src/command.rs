@@ -1,0 +1,415 @@
+//! The transport-neutral shape of a command: what a command declares about itself
+//! ([`CommandSpec`]), what arrives when someone runs it ([`Invocation`]), and what goes back
+//! ([`Reply`]).
+//!
+//! Front ends translate to and from these types and nothing else: the Discord adapter turns a
+//! spec into a slash-command registration and an interaction into an invocation; the console
+//! parses a typed line into one. Options arrive either already typed (Discord) or as raw text
+//! (the console), and [`CommandSpec::check`] turns both into validated [`Options`] against the
+//! declared kinds and limits, so every front end rejects the same inputs with the same words.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use crate::error::UserError;
+
+/// The largest integer Discord accepts in an integer option (2^53 - 1).
+pub const MAX_COUNT: i64 = (1 << 53) - 1;
+
+/// Platforms a snapshot can be logged for, as offered in the `platform` option.
+pub const PLATFORMS: &[&str] = &[
+    "instagram",
+    "facebook",
+    "x",
+    "tiktok",
+    "linkedin",
+    "youtube",
+    "threads",
+    "other",
+];
+
+/// A command as it describes itself to the front ends.
+#[derive(Debug, Clone)]
+pub struct CommandSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub options: Vec<OptionSpec>,
+    /// Commands that change shared data: registered with Manage Server as the default member
+    /// permission, and checked again by the dispatcher before acting.
+    pub manages_data: bool,
+}
+
+/// One option of a command.
+#[derive(Debug, Clone)]
+pub struct OptionSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    /// Values are suggested from the guild's stored brands as the user types.
+    pub autocomplete: bool,
+}
+
+/// The type of an option, with its limits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kind {
+    Integer {
+        min: i64,
+        max: i64,
+    },
+    Text {
+        max_len: u16,
+    },
+    Choice(&'static [&'static str]),
+    Boolean,
+    /// A calendar day written `YYYY-MM-DD`; a text option on Discord.
+    Date,
+}
+
+/// An option's value as a front end delivers it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Integer(i64),
+    Number(f64),
+    Boolean(bool),
+    /// Text as typed: Discord's string options, and every value the console reads.
+    Text(String),
+}
+
+/// Options after [`CommandSpec::check`]: each one declared, of its declared kind, within its
+/// limits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options(BTreeMap<&'static str, Checked>);
+
+#[derive(Debug, Clone, PartialEq)]
+enum Checked {
+    Integer(i64),
+    Text(String),
+    Boolean(bool),
+    Date(NaiveDate),
+}
+
+/// Who ran a command, where, and with what.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// `None` in a direct message; every command needs a guild.
+    pub guild_id: Option<u64>,
+    pub channel_id: u64,
+    pub user_id: u64,
+    /// Whether the member holds Manage Server in this channel, as Discord reported it with the
+    /// interaction (never taken from the command's registration, which admins can change).
+    pub can_manage_guild: bool,
+    pub command: String,
+    pub options: Vec<(String, Value)>,
+}
+
+/// What a command answers.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    pub content: String,
+    pub embeds: Vec<Embed>,
+    /// Only the person who ran the command sees it: used for errors.
+    pub ephemeral: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Embed {
+    pub title: String,
+    pub description: String,
+    pub fields: Vec<Field>,
+    pub footer: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+impl Reply {
+    pub fn error(message: String) -> Reply {
+        Reply {
+            content: message,
+            ephemeral: true,
+            ..Reply::default()
+        }
+    }
+
+    pub fn embed(embed: Embed) -> Reply {
+        Reply {
+            embeds: vec![embed],
+            ..Reply::default()
+        }
+    }
+}
+
+impl Field {
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Field {
+        Field {
+            name: name.into(),
+            value: value.into(),
+            inline: false,
+        }
+    }
+
+    pub fn inline(name: impl Into<String>, value: impl Into<String>) -> Field {
+        Field {
+            inline: true,
+            ..Field::new(name, value)
+        }
+    }
+}
+
+impl OptionSpec {
+    pub fn new(name: &'static str, description: &'static str, kind: Kind) -> OptionSpec {
+        OptionSpec {
+            name,
+            description,
+            kind,
+            required: false,
+            autocomplete: false,
+        }
+    }
+
+    /// A count: a whole number from 0 to Discord's integer limit.
+    pub fn count(name: &'static str, description: &'static str) -> OptionSpec {
+        OptionSpec::new(
+            name,
+            description,
+            Kind::Integer {
+                min: 0,
+                max: MAX_COUNT,
+            },
+        )
+    }
+
+    pub fn required(self) -> OptionSpec {
+        OptionSpec {
+            required: true,
+            ..self
+        }
+    }
+
+    /// What the option accepts, worded for an error message.
+    pub fn accepts(&self) -> String {
+        match &self.kind {
+            Kind::Integer { min, max } if *max == MAX_COUNT => {
+                format!("a whole number from {min} to {MAX_COUNT}")
+            }
+            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Text { max_len } => format!("text of at most {max_len} characters"),
+            Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
+            Kind::Boolean => "true or false".to_string(),
+            Kind::Date => "a date written YYYY-MM-DD".to_string(),
+        }
+    }
+
+    fn check(&self, value: Value) -> Result<Checked, UserError> {
+        let invalid = || UserError::InvalidOption {
+            option: self.name,
+            accepts: self.accepts(),
+        };
+        match (&self.kind, value) {
+            (Kind::Integer { min, max }, value) => {
+                let n = match value {
+                    Value::Integer(n) => n,
+                    Value::Text(text) => text.trim().parse::<i64>().map_err(|_| invalid())?,
+                    Value::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_COUNT as f64 => x as i64,
+                    _ => return Err(invalid()),
+                };
+                if n < *min || n > *max {
+                    return Err(invalid());
+                }
+                Ok(Checked::Integer(n))
+            }
+            (Kind::Boolean, Value::Boolean(b)) => Ok(Checked::Boolean(b)),
+            (Kind::Boolean, Value::Text(text)) => match text.trim().to_lowercase().as_str() {
+                "true" | "yes" => Ok(Checked::Boolean(true)),
+                "false" | "no" => Ok(Checked::Boolean(false)),
+                _ => Err(invalid()),
+            },
+            (Kind::Text { max_len }, Value::Text(text)) => {
+                let text = text.trim();
+                if text.is_empty() || text.chars().count() > usize::from(*max_len) {
+                    return Err(invalid());
+                }
+                Ok(Checked::Text(text.to_string()))
+            }
+            (Kind::Choice(choices), Value::Text(text)) => {
+                let text = text.trim().to_lowercase();
+                if !choices.contains(&text.as_str()) {
+                    return Err(invalid());
+                }
+                Ok(Checked::Text(text))
+            }
+            (Kind::Date, Value::Text(text)) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .map(Checked::Date)
+                .map_err(|_| invalid()),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+impl CommandSpec {
+    /// Validates raw options against this spec: every option known, given once, of its kind and
+    /// within its limits, and every required option present.
+    pub fn check(&self, options: Vec<(String, Value)>) -> Result<Options, UserError> {
+        let mut checked = BTreeMap::new();
+        for (name, value) in options {
+            let Some(spec) = self.options.iter().find(|o| o.name == name) else {
+                return Err(UserError::UnknownOption {
+                    command: self.name.to_string(),
+                    option: name,
+                    known: self.option_list(),
+                });
+            };
+            if checked.insert(spec.name, spec.check(value)?).is_some() {
+                return Err(UserError::DuplicateOption { option: name });
+            }
+        }
+        if let Some(missing) = self
+            .options
+            .iter()
+            .find(|o| o.required && !checked.contains_key(o.name))
+        {
+            return Err(UserError::MissingOption {
+                option: missing.name,
+                accepts: missing.accepts(),
+            });
+        }
+        Ok(Options(checked))
+    }
+
+    fn option_list(&self) -> String {
+        if self.options.is_empty() {
+            return "no options".to_string();
+        }
+        self.options
+            .iter()
+            .map(|o| format!("`{}`", o.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl Options {
+    /// An integer option, if given.
+    pub fn integer(&self, name: &str) -> Option<i64> {
+        match self.0.get(name) {
+            Some(Checked::Integer(n)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// A text or choice option, if given.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        match self.0.get(name) {
+            Some(Checked::Text(text)) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn boolean(&self, name: &str) -> Option<bool> {
+        match self.0.get(name) {
+            Some(Checked::Boolean(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn date(&self, name: &str) -> Option<NaiveDate> {
+        match self.0.get(name) {
+            Some(Checked::Date(day)) => Some(*day),
+            _ => None,
+        }
+    }
+
+    /// A required integer option. [`CommandSpec::check`] has already made sure it is there, but
+    /// a plugin asking for an option its spec does not declare gets an error, not a panic.
+    pub fn required_integer(&self, name: &'static str) -> Result<i64, UserError> {
+        self.integer(name).ok_or(UserError::MissingOption {
+            option: name,
+            accepts: "a whole number".to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> CommandSpec {
+        CommandSpec {
+            name: "ctr",
+            description: "Click-through rate",
+            options: vec![
+                OptionSpec::count("clicks", "Clicks").required(),
+                OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS)),
+                OptionSpec::new("date", "Day", Kind::Date),
+            ],
+            manages_data: false,
+        }
+    }
+
+    fn text(name: &str, value: &str) -> (String, Value) {
+        (name.to_string(), Value::Text(value.to_string()))
+    }
+
+    #[test]
+    fn console_text_is_typed_by_the_spec() {
+        let options = spec()
+            .check(vec![
+                text("clicks", "20"),
+                text("platform", "Instagram"),
+                text("date", "2026-11-02"),
+            ])
+            .unwrap();
+        assert_eq!(options.integer("clicks"), Some(20));
+        assert_eq!(options.text("platform"), Some("instagram"));
+        assert_eq!(options.date("date"), NaiveDate::from_ymd_opt(2026, 11, 2));
+    }
+
+    #[test]
+    fn negative_and_oversized_counts_are_refused_with_the_accepted_range() {
+        for bad in ["-1", "9007199254740992", "1e3", "twenty", ""] {
+            let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                "`clicks` must be a whole number from 0 to 9007199254740991."
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_missing_and_repeated_options_are_named() {
+        let err = spec().check(vec![text("click", "1")]).unwrap_err();
+        assert!(err.to_string().contains("no option `click`"), "{err}");
+        let err = spec().check(vec![]).unwrap_err();
+        assert!(err.to_string().starts_with("`clicks` is required"), "{err}");
+        let err = spec()
+            .check(vec![text("clicks", "1"), text("clicks", "2")])
+            .unwrap_err();
+        assert_eq!(
+            err,
+            UserError::DuplicateOption {
+                option: "clicks".into()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_dates_and_platforms_are_refused() {
+        for (name, value) in [
+            ("date", "2026-02-30"),
+            ("date", "30/11/2026"),
+            ("platform", "myspace"),
+        ] {
+            assert!(
+                spec()
+                    .check(vec![text("clicks", "1"), text(name, value)])
+                    .is_err()
+            );
+        }
+    }
+}

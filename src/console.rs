@@ -1,0 +1,251 @@
+//! The console front end: commands typed one per line, exactly as in Discord
+//! (`/ctr clicks:20 impressions:100 brand:"Ballet West"`), answered as plain text.
+//!
+//! It runs against the same database and dispatcher as the bot, as an admin of a local guild of
+//! its own (or of a Discord guild given with `--guild`), so operators can inspect and fix data and
+//! new users can try metricord without a Discord token. It reads until end of input, piped or
+//! interactive, and keeps going after an error.
+
+use std::io::IsTerminal;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::command::{Invocation, Reply, Value};
+use crate::dispatcher::Dispatcher;
+use crate::error::{Result, UserError};
+
+/// The guild the console acts in when no `--guild` is given. Discord ids are never 0.
+pub const LOCAL_GUILD: u64 = 0;
+
+/// A typed line: the command name and its options as raw text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub command: String,
+    pub options: Vec<(String, Value)>,
+}
+
+/// Parses a line as typed in Discord. Blank lines and `#` comments give `None`.
+///
+/// An option is `name:value`. A value runs to the next `name:` or the end of the line, so lists
+/// such as `followers:1300000, 250000, 4.2K` need no quotes; a value in double quotes may hold
+/// anything (`\"` for a quote, `\\` for a backslash).
+pub fn parse_line(line: &str) -> Result<Option<Line>, UserError> {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Ok(None);
+    }
+    let (command, mut rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let command = command.strip_prefix('/').unwrap_or(command).to_lowercase();
+    if command.is_empty() {
+        return Err(UserError::Syntax {
+            problem: "a command name such as `/ctr` must come first".to_string(),
+        });
+    }
+    let mut options = Vec::new();
+    rest = rest.trim_start();
+    while !rest.is_empty() {
+        let Some((name, after)) = option_start(rest) else {
+            let word = rest.split_whitespace().next().unwrap_or(rest);
+            return Err(UserError::Syntax {
+                problem: format!("`{word}` is not an option"),
+            });
+        };
+        let (value, after) = match after.strip_prefix('"') {
+            Some(quoted) => quoted_value(quoted)?,
+            None => {
+                let end = next_option_at(after);
+                (after[..end].trim().to_string(), &after[end..])
+            }
+        };
+        options.push((name.to_lowercase(), Value::Text(value)));
+        rest = after.trim_start();
+    }
+    Ok(Some(Line { command, options }))
+}
+
+/// `name:` at the start of `text`: the name and what follows the colon.
+fn option_start(text: &str) -> Option<(&str, &str)> {
+    let (name, after) = text.split_once(':')?;
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    valid.then_some((name, after))
+}
+
+/// Where the next `name:` starts in an unquoted value, or the end of it.
+fn next_option_at(text: &str) -> usize {
+    let mut at_boundary = false;
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            at_boundary = true;
+        } else if at_boundary {
+            if option_start(&text[i..]).is_some() {
+                return i;
+            }
+            at_boundary = false;
+        }
+    }
+    text.len()
+}
+
+/// A value after its opening quote: the unescaped text and what follows the closing quote.
+fn quoted_value(text: &str) -> Result<(String, &str), UserError> {
+    let mut value = String::new();
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some((_, escaped)) => value.push(escaped),
+                None => break,
+            },
+            '"' => {
+                let after = &text[i + 1..];
+                if !after.is_empty() && !after.starts_with(char::is_whitespace) {
+                    return Err(UserError::Syntax {
+                        problem: "a closing quote must be followed by a space".to_string(),
+                    });
+                }
+                return Ok((value, after));
+            }
+            _ => value.push(c),
+        }
+    }
+    Err(UserError::Syntax {
+        problem: "a quote is not closed".to_string(),
+    })
+}
+
+/// Writes a reply as plain text.
+pub fn render(reply: &Reply) -> String {
+    let mut out = String::new();
+    if !reply.content.is_empty() {
+        out.push_str(&reply.content);
+        out.push('\n');
+    }
+    for embed in &reply.embeds {
+        out.push_str(&embed.title);
+        out.push('\n');
+        if !embed.description.is_empty() {
+            out.push_str(&embed.description.replace('`', ""));
+            out.push('\n');
+        }
+        for field in &embed.fields {
+            out.push_str(&format!("  {}: {}\n", field.name, field.value));
+        }
+        if let Some(footer) = &embed.footer {
+            out.push_str(footer);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Reads commands from `input` until it ends, writing each reply to `output`.
+pub async fn run(
+    dispatcher: &Dispatcher,
+    guild_id: u64,
+    input: impl AsyncBufRead + Unpin,
+    mut output: impl AsyncWrite + Unpin,
+) -> Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let mut lines = input.lines();
+    loop {
+        if interactive {
+            output.write_all(b"metricord> ").await?;
+            output.flush().await?;
+        }
+        let Some(line) = lines.next_line().await? else {
+            break;
+        };
+        let reply = match parse_line(&line) {
+            Ok(None) => continue,
+            Ok(Some(Line { command, options })) => {
+                dispatcher
+                    .dispatch(Invocation {
+                        guild_id: Some(guild_id),
+                        channel_id: 0,
+                        user_id: 0,
+                        can_manage_guild: true,
+                        command,
+                        options,
+                    })
+                    .await
+            }
+            Err(err) => Reply::error(err.to_string()),
+        };
+        output.write_all(render(&reply).as_bytes()).await?;
+        output.write_all(b"\n").await?;
+        output.flush().await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(line: &str) -> Line {
+        parse_line(line).unwrap().unwrap()
+    }
+
+    fn text(name: &str, value: &str) -> (String, Value) {
+        (name.to_string(), Value::Text(value.to_string()))
+    }
+
+    #[test]
+    fn a_line_reads_as_command_and_options() {
+        let line =
+            parsed(r#"/ctr clicks:20 impressions:100 brand:"Ballet West" platform:instagram"#);
+        assert_eq!(line.command, "ctr");
+        assert_eq!(
+            line.options,
+            vec![
+                text("clicks", "20"),
+                text("impressions", "100"),
+                text("brand", "Ballet West"),
+                text("platform", "instagram"),
+            ]
+        );
+    }
+
+    #[test]
+    fn unquoted_values_run_to_the_next_option() {
+        let line = parsed("/potential-reach followers:1300000, 250000, 4.2K brand:Ballet West");
+        assert_eq!(
+            line.options,
+            vec![
+                text("followers", "1300000, 250000, 4.2K"),
+                text("brand", "Ballet West")
+            ]
+        );
+    }
+
+    #[test]
+    fn quotes_escape_and_protect_colons() {
+        let line = parsed(r#"/sentiment text:"he said \"wow: great\" \\o/""#);
+        assert_eq!(
+            line.options,
+            vec![text("text", r#"he said "wow: great" \o/"#)]
+        );
+    }
+
+    #[test]
+    fn blank_lines_and_comments_are_skipped() {
+        assert_eq!(parse_line("   ").unwrap(), None);
+        assert_eq!(parse_line("# a note").unwrap(), None);
+    }
+
+    #[test]
+    fn malformed_lines_are_errors_not_panics() {
+        for bad in [
+            "/ctr clicks:\"20",
+            "/ctr 20",
+            "/ctr clicks:\"1\"x",
+            "/",
+            "/ctr :5",
+        ] {
+            assert!(parse_line(bad).is_err(), "{bad}");
+        }
+    }
+}

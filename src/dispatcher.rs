@@ -1,0 +1,320 @@
+//! The dispatcher: one entry point that every front end calls with an [`Invocation`] and that
+//! answers with a [`Reply`].
+//!
+//! It finds the command, checks the member's permissions and the options against the command's
+//! spec, asks the metric's plugin for the result, stores a snapshot when a brand is named, and
+//! words the reply. Errors become replies here and nowhere else: a user error is shown as it is
+//! worded in `error.rs`, anything else is logged in full and shown as a short internal-error line.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::clock::Clock;
+use crate::command::{CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, PLATFORMS, Reply};
+use crate::error::{Error, Result, UserError};
+use crate::plugin::{Calculation, Plugin, Registry};
+use crate::settings::Settings;
+use crate::storage::{Logged, NewSnapshot, Source, Store};
+
+/// Platform of a snapshot logged without `platform:`.
+const DEFAULT_PLATFORM: &str = "other";
+
+pub struct Dispatcher {
+    registry: Registry,
+    store: Store,
+    settings: Arc<Settings>,
+    clock: Clock,
+}
+
+impl Dispatcher {
+    pub fn new(settings: Arc<Settings>, store: Store, clock: Clock) -> Dispatcher {
+        Dispatcher {
+            registry: Registry::new(&settings.plugins.enabled),
+            store,
+            settings,
+            clock,
+        }
+    }
+
+    /// Every command, as front ends register and list them.
+    pub fn commands(&self) -> Vec<CommandSpec> {
+        commands(&self.registry)
+    }
+
+    /// Runs one command. Never fails: every error is turned into a reply for the user.
+    pub async fn dispatch(&self, invocation: Invocation) -> Reply {
+        let command = invocation.command.clone();
+        match self.run(invocation).await {
+            Ok(reply) => reply,
+            Err(err) => {
+                if !matches!(err, Error::User(_)) {
+                    tracing::error!(command, error = %err, "command failed");
+                }
+                Reply::error(err.user_message())
+            }
+        }
+    }
+
+    async fn run(&self, invocation: Invocation) -> Result<Reply> {
+        let name = invocation.command.trim_start_matches('/').to_lowercase();
+        let Some(guild_id) = invocation.guild_id else {
+            return Err(UserError::GuildOnly { command: name }.into());
+        };
+        if name == "help" {
+            help_command().check(invocation.options)?;
+            return Ok(self.help());
+        }
+        let plugin = self
+            .registry
+            .by_command(&name)
+            .ok_or(UserError::UnknownCommand { name })?;
+        let spec = metric_command(plugin);
+        let options = spec.check(invocation.options)?;
+
+        let today = self.today();
+        let day = options.date("date").unwrap_or(today);
+        if day > today {
+            return Err(UserError::InvalidOption {
+                option: "date",
+                accepts: format!("a date written YYYY-MM-DD, today ({today}) or earlier"),
+            }
+            .into());
+        }
+        let platform = options.text("platform").unwrap_or(DEFAULT_PLATFORM);
+        let brand = options.text("brand");
+        let history = match brand {
+            Some(brand) => {
+                let series: Vec<&'static str> = plugin.series().iter().map(|s| s.name).collect();
+                self.store
+                    .history(guild_id, brand, platform, day, &series)
+                    .await?
+            }
+            None => Default::default(),
+        };
+        let calculation = plugin.calculate(&options, &history)?;
+        let logged = match brand {
+            Some(brand) if !calculation.store.is_empty() => {
+                let snapshot = NewSnapshot {
+                    guild_id,
+                    brand,
+                    platform,
+                    day,
+                    values: &calculation.store,
+                    logged_by: invocation.user_id,
+                    logged_at: self.clock.now(),
+                    source: Source::Command,
+                };
+                Some(
+                    self.store
+                        .log(&snapshot, self.settings.brands.auto_create)
+                        .await?,
+                )
+            }
+            _ => None,
+        };
+        Ok(metric_reply(
+            calculation,
+            logged.map(|l| (l, platform, day)),
+        ))
+    }
+
+    /// Today in the configured timezone.
+    fn today(&self) -> NaiveDate {
+        let now = self.clock.now();
+        match self.settings.timezone() {
+            Ok(tz) => now.with_timezone(&tz).date_naive(),
+            Err(_) => now.date_naive(),
+        }
+    }
+
+    fn help(&self) -> Reply {
+        let fields = self
+            .commands()
+            .iter()
+            .map(|c| Field::new(usage(c), c.description))
+            .collect();
+        Reply::embed(Embed {
+            title: "metricord commands".to_string(),
+            description: "Add `brand:` to a metric command to store its numbers as a snapshot for that brand; leave it out to just calculate. Every metric command also takes `platform:` and `date:` (YYYY-MM-DD, default today).".to_string(),
+            fields,
+            footer: None,
+        })
+    }
+}
+
+/// Every command for the plugins in `registry`, metrics first.
+pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
+    let mut commands: Vec<CommandSpec> = registry.plugins().map(metric_command).collect();
+    commands.push(help_command());
+    commands
+}
+
+/// A metric plugin's command with the options every metric shares.
+fn metric_command(plugin: &dyn Plugin) -> CommandSpec {
+    let mut spec = plugin.command();
+    spec.options.extend([
+        OptionSpec {
+            autocomplete: true,
+            ..OptionSpec::new(
+                "brand",
+                "Store the numbers for this brand (leave out to only calculate)",
+                Kind::Text { max_len: 100 },
+            )
+        },
+        OptionSpec::new(
+            "platform",
+            "Social platform (default: other)",
+            Kind::Choice(PLATFORMS),
+        ),
+        OptionSpec::new(
+            "date",
+            "Day the numbers are for, YYYY-MM-DD (default: today)",
+            Kind::Date,
+        ),
+    ]);
+    spec
+}
+
+fn help_command() -> CommandSpec {
+    CommandSpec {
+        name: "help",
+        description: "List metricord's commands and what they compute",
+        options: Vec::new(),
+        manages_data: false,
+    }
+}
+
+/// A command's usage line: `/ctr clicks impressions [brand] [platform] [date]`.
+pub fn usage(spec: &CommandSpec) -> String {
+    let mut line = format!("/{}", spec.name);
+    for option in &spec.options {
+        if option.required {
+            line.push_str(&format!(" {}", option.name));
+        } else {
+            line.push_str(&format!(" [{}]", option.name));
+        }
+    }
+    line
+}
+
+fn metric_reply(calculation: Calculation, logged: Option<(Logged, &str, NaiveDate)>) -> Reply {
+    let mut description = format!("`{}`", calculation.formula);
+    for note in &calculation.notes {
+        description.push_str(&format!("\n⚠️ {note}"));
+    }
+    let mut fields = calculation.fields;
+    if let Some((logged, platform, day)) = logged {
+        let mut stored = format!("{} · {platform} · {day}", logged.brand);
+        if logged.brand_created {
+            stored.push_str(" (new brand)");
+        }
+        if !logged.replaced.is_empty() {
+            let earlier: Vec<String> = logged
+                .replaced
+                .iter()
+                .map(|(series, value)| format!("{series} {}", crate::numbers::thousands(*value)))
+                .collect();
+            stored.push_str(&format!("; replaced the earlier {}", earlier.join(", ")));
+        }
+        fields.push(Field::new("Stored", stored));
+    }
+    Reply::embed(Embed {
+        title: calculation.headline,
+        description,
+        fields,
+        footer: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Value;
+    use crate::settings::DatabaseSettings;
+    use chrono::{TimeZone, Utc};
+
+    async fn dispatcher(dir: &tempfile::TempDir, timezone: &str, clock: Clock) -> Dispatcher {
+        let settings = Settings {
+            timezone: timezone.to_string(),
+            database: DatabaseSettings {
+                url: format!("sqlite://{}/m.db", dir.path().display()),
+                ..DatabaseSettings::default()
+            },
+            ..Settings::default()
+        };
+        let store = Store::open(&settings.database).await.unwrap();
+        Dispatcher::new(Arc::new(settings), store, clock)
+    }
+
+    fn invocation(guild_id: Option<u64>, command: &str, options: &[(&str, &str)]) -> Invocation {
+        Invocation {
+            guild_id,
+            channel_id: 1,
+            user_id: 2,
+            can_manage_guild: false,
+            command: command.to_string(),
+            options: options
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
+                .collect(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_default_date_is_today_in_the_configured_timezone() {
+        let dir = tempfile::tempdir().unwrap();
+        // 23:30 UTC on the 28th is already the 29th in Bucharest.
+        let clock = Clock::manual(Utc.with_ymd_and_hms(2026, 11, 28, 23, 30, 0).unwrap());
+        let dispatcher = dispatcher(&dir, "Europe/Bucharest", clock).await;
+        let reply = dispatcher
+            .dispatch(invocation(
+                Some(5),
+                "mentions",
+                &[("mentions", "3"), ("brand", "Acme")],
+            ))
+            .await;
+        assert!(
+            reply.embeds[0].fields[0]
+                .value
+                .ends_with("2026-11-29 (new brand)"),
+            "{reply:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn commands_outside_a_server_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let dispatcher = dispatcher(&dir, "UTC", Clock::System).await;
+        let reply = dispatcher
+            .dispatch(invocation(
+                None,
+                "ctr",
+                &[("clicks", "1"), ("impressions", "2")],
+            ))
+            .await;
+        assert!(reply.ephemeral);
+        assert_eq!(
+            reply.content,
+            "`/ctr` works inside a server, not in direct messages."
+        );
+    }
+
+    #[tokio::test]
+    async fn typed_options_from_discord_are_checked_like_console_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let dispatcher = dispatcher(&dir, "UTC", Clock::System).await;
+        let mut call = invocation(Some(5), "ctr", &[]);
+        call.options = vec![
+            ("clicks".to_string(), Value::Integer(20)),
+            ("impressions".to_string(), Value::Integer(100)),
+        ];
+        let reply = dispatcher.dispatch(call.clone()).await;
+        assert_eq!(
+            reply.embeds[0].title,
+            "CTR 20.0% (95% CI 13.3-28.9%, n=100)"
+        );
+        call.options[1].1 = Value::Integer(-4);
+        assert!(dispatcher.dispatch(call).await.ephemeral);
+    }
+}

@@ -1,0 +1,113 @@
+//! The library's errors, and the one place where their wording for users is made.
+//!
+//! A [`UserError`] is something the person typing the command can fix: its `Display` text is the
+//! reply they see, one short line naming the option and what it accepts. Every other failure is an
+//! [`Error`]: logged in full for the operator, shown to users only as a short internal-error line
+//! (see [`Error::user_message`]), because a database message means nothing to a marketing team
+//! and may leak details of the deployment.
+
+use std::path::PathBuf;
+
+/// A mistake in what the user typed. Nothing has been written when one of these is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum UserError {
+    #[error("Unknown command `/{name}`. Type `/help` to see the commands.")]
+    UnknownCommand { name: String },
+    #[error("`/{command}` has no option `{option}`; it takes {known}.")]
+    UnknownOption {
+        command: String,
+        option: String,
+        known: String,
+    },
+    #[error("`{option}` was given twice; give it once.")]
+    DuplicateOption { option: String },
+    #[error("`{option}` is required: {accepts}.")]
+    MissingOption {
+        option: &'static str,
+        accepts: String,
+    },
+    #[error("`{option}` must be {accepts}.")]
+    InvalidOption {
+        option: &'static str,
+        accepts: String,
+    },
+    #[error("`{option}` must be above 0: {reason}.")]
+    ZeroDenominator {
+        option: &'static str,
+        reason: &'static str,
+    },
+    #[error("Give either `{first}` or `{second}`, not both.")]
+    Exclusive {
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("Give `{first}` or `{second}`.")]
+    OneOf {
+        first: &'static str,
+        second: &'static str,
+    },
+    #[error("`{option}` is not stored with a brand: leave out `brand`, or log {instead}.")]
+    NotStored {
+        option: &'static str,
+        instead: &'static str,
+    },
+    #[error("`/{command}` changes shared data and needs the Manage Server permission.")]
+    NeedsManageServer { command: String },
+    #[error("`/{command}` works inside a server, not in direct messages.")]
+    GuildOnly { command: String },
+    #[error("No brand named \"{name}\" in this server yet.")]
+    UnknownBrand { name: String },
+    #[error("\"{name}\" is not a known brand, and `[brands] auto_create` is off: add it first.")]
+    BrandNotCreated { name: String },
+    #[error(
+        "Could not read that line: {problem}. Write options as `name:value`, quoting values with spaces (`brand:\"Ballet West\"`)."
+    )]
+    Syntax { problem: String },
+}
+
+/// Anything that can go wrong in the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    User(#[from] UserError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid settings in {path}: {message}")]
+    Settings { path: PathBuf, message: String },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// What a user is shown for this error: the user error's own words, or a short line that
+    /// says the fault is ours without showing its details.
+    pub fn user_message(&self) -> String {
+        match self {
+            Error::User(err) => err.to_string(),
+            _ => "Something went wrong on our side; the details are in the bot's log. Nothing was stored.".to_string(),
+        }
+    }
+
+    /// The process exit code for this error when it ends a command-line run: 2 for what the
+    /// operator must fix (settings, files, usage), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::User(_) | Error::Settings { .. } | Error::Read { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,33 @@
+//! metricord: social-media metrics for a team, inside its Discord server.
+//!
+//! A team types `/ctr clicks:20 impressions:100` and gets the click-through rate with its formula
+//! and its uncertainty; naming a brand stores the numbers as a snapshot for later questions.
+//!
+//! # Layout
+//!
+//! The data path runs top to bottom:
+//!
+//! - [`cli`]: the command line, choosing a front end.
+//! - [`console`]: the console front end, reading commands as typed in Discord.
+//! - [`dispatcher`]: one entry point for every front end: invocation in, reply out.
+//! - [`command`]: the transport-neutral types a front end speaks: command specs, invocations,
+//!   replies.
+//! - [`plugin`]: the metric plugin trait and registry; the metrics themselves are in
+//!   `plugins/`, one file each.
+//! - [`numbers`]: shared arithmetic (Wilson intervals) and number formatting.
+//! - [`storage`]: the SQLite database and every query.
+//! - [`settings`], [`clock`], [`error`]: settings loaded once, the injectable clock, and the
+//!   error types with their user-facing wording.
+
+pub mod cli;
+pub mod clock;
+pub mod command;
+pub mod console;
+pub mod dispatcher;
+pub mod error;
+pub mod numbers;
+pub mod plugin;
+#[path = "../plugins/mod.rs"]
+pub mod plugins;
+pub mod settings;
+pub mod storage;

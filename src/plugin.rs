@@ -1,0 +1,135 @@
+//! The metric plugin trait, the data that flows in and out of a plugin, and the registry that
+//! holds the enabled plugins.
+//!
+//! A plugin is the whole specification of one metric: the slash command it adds, the inputs it
+//! stores (its *series*) and how each adds up over a period, its formula, and how its result is
+//! worded. The core never names a metric; it asks the registry. The plugins themselves live in
+//! `plugins/`, one file each, listed in `plugins/mod.rs`.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::command::{CommandSpec, Field, Options};
+use crate::error::UserError;
+
+/// One metric.
+pub trait Plugin: Send + Sync {
+    /// The plugin's name in settings (`[plugins] enabled`), usually its command name.
+    fn name(&self) -> &'static str;
+
+    /// The command this metric adds, with its own options only: the dispatcher adds the shared
+    /// `brand`, `platform` and `date` options.
+    fn command(&self) -> CommandSpec;
+
+    /// The inputs this metric stores when a brand is named, and how each aggregates.
+    fn series(&self) -> &'static [Series];
+
+    /// Computes the metric from validated options. `history` holds what is already stored for the
+    /// brand (empty when no brand was named). Errors here mean nothing is stored.
+    fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError>;
+}
+
+/// A stored input of a metric, such as `clicks` or `followers`. Series names are shared between
+/// plugins where they mean the same thing (`/ctr` and `/impressions` both store `impressions`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Series {
+    pub name: &'static str,
+    pub aggregate: Aggregate,
+}
+
+/// How a series adds up over a period of days.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Aggregate {
+    /// Counts of events (clicks, mentions): the period's value is the sum of its days.
+    Sum,
+    /// Stocks (followers): the period's value is the last one logged in it.
+    Last,
+    /// Unique people (reach): days cannot be summed, since a person reached on two days is one
+    /// person; the largest day is a lower bound on the period's unique reach.
+    Max,
+}
+
+/// What is already stored for the brand a command names, fetched by the dispatcher before the
+/// plugin runs. Keys are series names.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    /// The latest value stored before the command's date, same brand and platform.
+    pub previous: HashMap<&'static str, (NaiveDate, i64)>,
+    /// The same series summed over the guild's other brands on the same date and platform, with
+    /// how many brands contributed: the competitors' side of share-of-voice figures.
+    pub peers: HashMap<&'static str, (i64, usize)>,
+}
+
+/// A plugin's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calculation {
+    /// The result in one line, e.g. `CTR 20.0% (95% CI 13.3-28.9%, n=100)`.
+    pub headline: String,
+    /// The formula with the inputs put in.
+    pub formula: String,
+    /// Further figures worth a line of their own.
+    pub fields: Vec<Field>,
+    /// Warnings about the inputs, such as a rate above 100%.
+    pub notes: Vec<String>,
+    /// Series values to store when a brand is named.
+    pub store: Vec<(&'static str, i64)>,
+}
+
+/// The enabled plugins, in the order of `plugins/mod.rs`.
+pub struct Registry {
+    plugins: Vec<Box<dyn Plugin>>,
+}
+
+impl Registry {
+    /// Every plugin whose name is in `enabled`.
+    pub fn new(enabled: &[String]) -> Registry {
+        let plugins = crate::plugins::all()
+            .into_iter()
+            .filter(|p| enabled.iter().any(|name| name == p.name()))
+            .collect();
+        Registry { plugins }
+    }
+
+    pub fn plugins(&self) -> impl Iterator<Item = &dyn Plugin> {
+        self.plugins.iter().map(|p| p.as_ref())
+    }
+
+    pub fn by_command(&self, command: &str) -> Option<&dyn Plugin> {
+        self.plugins().find(|p| p.command().name == command)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_names_and_commands_are_unique() {
+        let all = crate::plugins::all();
+        let mut names: Vec<_> = all.iter().map(|p| p.name()).collect();
+        let mut commands: Vec<_> = all.iter().map(|p| p.command().name).collect();
+        names.sort();
+        names.dedup();
+        commands.sort();
+        commands.dedup();
+        assert_eq!(names.len(), all.len());
+        assert_eq!(commands.len(), all.len());
+    }
+
+    #[test]
+    fn a_series_shared_by_plugins_aggregates_the_same_way_in_each() {
+        let all = crate::plugins::all();
+        let series: Vec<Series> = all
+            .iter()
+            .flat_map(|p| p.series().iter().copied())
+            .collect();
+        for a in &series {
+            for b in &series {
+                if a.name == b.name {
+                    assert_eq!(a.aggregate, b.aggregate, "series {}", a.name);
+                }
+            }
+        }
+    }
+}
