@@ -52,7 +52,7 @@ pub(crate) fn metric_command(
         name,
         description,
         options,
-        manages_data: false,
+        ..CommandSpec::default()
     }
 }
 

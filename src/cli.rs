@@ -9,7 +9,10 @@ use tracing_subscriber::EnvFilter;
 use crate::clock::Clock;
 use crate::console;
 use crate::dispatcher::{Dispatcher, commands, usage};
-use crate::error::Result;
+use secrecy::SecretString;
+
+use crate::discord;
+use crate::error::{Error, Result};
 use crate::plugin::Registry;
 use crate::settings::Settings;
 use crate::storage::Store;
@@ -27,12 +30,15 @@ pub struct Cli {
     /// Database URL, such as sqlite://data/metricord.db.
     #[arg(long, global = true, env = "METRICORD_DATABASE", value_name = "URL")]
     pub database: Option<String>,
+    /// What to do; without one, `run`.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Connect to Discord with the token in DISCORD_TOKEN and answer commands.
+    Run,
     /// Type commands as in Discord, one per line, and read the replies here.
     Console {
         /// Act on this Discord server's data instead of the console's own local data.
@@ -47,7 +53,27 @@ pub enum Command {
 pub async fn run(cli: Cli) -> Result<()> {
     let settings = Arc::new(Settings::load(cli.config.as_deref(), cli.database)?);
     init_logging(&settings);
-    match cli.command {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
+            if token.trim().is_empty() {
+                return Err(Error::TokenMissing);
+            }
+            let api_proxy = std::env::var("DISCORD_API_PROXY")
+                .ok()
+                .or_else(|| Some(settings.discord.api_proxy.clone()))
+                .filter(|url| !url.trim().is_empty());
+            let connection = discord::Connection {
+                token: SecretString::new(token.trim().to_string()),
+                api_proxy,
+                guild_ids: settings.discord.guild_ids.clone(),
+            };
+            let store = Store::open(&settings.database).await?;
+            let dispatcher = Arc::new(Dispatcher::new(settings, store.clone(), Clock::System));
+            let result = discord::run(connection, dispatcher, shutdown_signal()).await;
+            store.close().await;
+            result
+        }
         Command::Console { guild } => {
             let store = Store::open(&settings.database).await?;
             let dispatcher = Dispatcher::new(settings, store.clone(), Clock::System);
@@ -77,6 +103,34 @@ pub fn reference(settings: &Settings) -> String {
         out.push_str(&format!("| `{}` | {} |\n", usage(&spec), spec.description));
     }
     out
+}
+
+/// Completes on Ctrl-C or SIGTERM, the signals service managers stop a process with.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
 }
 
 fn init_logging(settings: &Settings) {

@@ -30,14 +30,19 @@ pub const PLATFORMS: &[&str] = &[
 ];
 
 /// A command as it describes itself to the front ends.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct CommandSpec {
     pub name: &'static str,
     pub description: &'static str,
     pub options: Vec<OptionSpec>,
+    /// `/brand add`, `/brand list`: a command with subcommands takes no options of its own.
+    pub subcommands: Vec<CommandSpec>,
     /// Commands that change shared data: registered with Manage Server as the default member
     /// permission, and checked again by the dispatcher before acting.
     pub manages_data: bool,
+    /// Commands that may take longer than Discord's 3-second answer window (imports, charts,
+    /// long reports): the Discord adapter acknowledges them first and edits the answer in.
+    pub slow: bool,
 }
 
 /// One option of a command.
@@ -65,6 +70,8 @@ pub enum Kind {
     Boolean,
     /// A calendar day written `YYYY-MM-DD`; a text option on Discord.
     Date,
+    /// A file: an attachment on Discord, a local path in the console.
+    Attachment,
 }
 
 /// An option's value as a front end delivers it.
@@ -75,6 +82,14 @@ pub enum Value {
     Boolean(bool),
     /// Text as typed: Discord's string options, and every value the console reads.
     Text(String),
+    File(File),
+}
+
+/// A file going in (an attachment option) or out (a chart, an export).
+#[derive(Debug, Clone, PartialEq)]
+pub struct File {
+    pub name: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Options after [`CommandSpec::check`]: each one declared, of its declared kind, within its
@@ -88,6 +103,7 @@ enum Checked {
     Text(String),
     Boolean(bool),
     Date(NaiveDate),
+    File(File),
 }
 
 /// Who ran a command, where, and with what.
@@ -100,6 +116,7 @@ pub struct Invocation {
     /// Whether the member holds Manage Server in this channel, as Discord reported it with the
     /// interaction (never taken from the command's registration, which admins can change).
     pub can_manage_guild: bool,
+    /// The command's name, with its subcommand after a space: `ctr`, `brand add`.
     pub command: String,
     pub options: Vec<(String, Value)>,
 }
@@ -109,6 +126,7 @@ pub struct Invocation {
 pub struct Reply {
     pub content: String,
     pub embeds: Vec<Embed>,
+    pub attachments: Vec<File>,
     /// Only the person who ran the command sees it: used for errors.
     pub ephemeral: bool,
 }
@@ -203,6 +221,7 @@ impl OptionSpec {
             Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
             Kind::Boolean => "true or false".to_string(),
             Kind::Date => "a date written YYYY-MM-DD".to_string(),
+            Kind::Attachment => "a file".to_string(),
         }
     }
 
@@ -247,6 +266,7 @@ impl OptionSpec {
             (Kind::Date, Value::Text(text)) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                 .map(Checked::Date)
                 .map_err(|_| invalid()),
+            (Kind::Attachment, Value::File(file)) => Ok(Checked::File(file)),
             _ => Err(invalid()),
         }
     }
@@ -280,6 +300,40 @@ impl CommandSpec {
             });
         }
         Ok(Options(checked))
+    }
+
+    /// The spec of `path` (`ctr`, `brand add`) among `commands`.
+    pub fn resolve<'a>(
+        commands: &'a [CommandSpec],
+        path: &str,
+    ) -> Result<&'a CommandSpec, UserError> {
+        let mut words = path.split_whitespace();
+        let name = words.next().unwrap_or_default();
+        let unknown = || UserError::UnknownCommand {
+            name: path.to_string(),
+        };
+        let top = commands
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(unknown)?;
+        match (words.next(), words.next()) {
+            (None, _) if top.subcommands.is_empty() => Ok(top),
+            (None, _) => Err(UserError::MissingSubcommand {
+                command: name.to_string(),
+                choices: top
+                    .subcommands
+                    .iter()
+                    .map(|c| c.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+            (Some(sub), None) => top
+                .subcommands
+                .iter()
+                .find(|c| c.name == sub)
+                .ok_or_else(unknown),
+            _ => Err(unknown()),
+        }
     }
 
     fn option_list(&self) -> String {
@@ -318,6 +372,13 @@ impl Options {
         }
     }
 
+    pub fn file(&self, name: &str) -> Option<&File> {
+        match self.0.get(name) {
+            Some(Checked::File(file)) => Some(file),
+            _ => None,
+        }
+    }
+
     pub fn date(&self, name: &str) -> Option<NaiveDate> {
         match self.0.get(name) {
             Some(Checked::Date(day)) => Some(*day),
@@ -348,7 +409,7 @@ mod tests {
                 OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS)),
                 OptionSpec::new("date", "Day", Kind::Date),
             ],
-            manages_data: false,
+            ..CommandSpec::default()
         }
     }
 

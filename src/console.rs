@@ -34,15 +34,25 @@ pub fn parse_line(line: &str) -> Result<Option<Line>, UserError> {
     if line.is_empty() || line.starts_with('#') {
         return Ok(None);
     }
-    let (command, mut rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let command = command.strip_prefix('/').unwrap_or(command).to_lowercase();
+    let (command, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let mut command = command.strip_prefix('/').unwrap_or(command).to_lowercase();
     if command.is_empty() {
         return Err(UserError::Syntax {
             problem: "a command name such as `/ctr` must come first".to_string(),
         });
     }
+    let mut rest = rest.trim_start();
+    // A subcommand is a bare word after the command: `/brand add name:Acme`.
+    let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        command = format!("{command} {}", word.to_lowercase());
+        rest = after.trim_start();
+    }
     let mut options = Vec::new();
-    rest = rest.trim_start();
     while !rest.is_empty() {
         let Some((name, after)) = option_start(rest) else {
             let word = rest.split_whitespace().next().unwrap_or(rest);
@@ -231,6 +241,13 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_word_after_the_command_is_its_subcommand() {
+        let line = parsed("/brand Add name:Acme");
+        assert_eq!(line.command, "brand add");
+        assert_eq!(line.options, vec![text("name", "Acme")]);
+    }
+
+    #[test]
     fn blank_lines_and_comments_are_skipped() {
         assert_eq!(parse_line("   ").unwrap(), None);
         assert_eq!(parse_line("# a note").unwrap(), None);
@@ -240,7 +257,7 @@ mod tests {
     fn malformed_lines_are_errors_not_panics() {
         for bad in [
             "/ctr clicks:\"20",
-            "/ctr 20",
+            "/ctr 20 30",
             "/ctr clicks:\"1\"x",
             "/",
             "/ctr :5",

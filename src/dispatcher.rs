@@ -11,7 +11,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 
 use crate::clock::Clock;
-use crate::command::{CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, PLATFORMS, Reply};
+use crate::command::{
+    CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply,
+};
 use crate::error::{Error, Result, UserError};
 use crate::plugin::{Calculation, Plugin, Registry};
 use crate::settings::Settings;
@@ -22,6 +24,8 @@ const DEFAULT_PLATFORM: &str = "other";
 
 pub struct Dispatcher {
     registry: Registry,
+    /// Every command's spec, built once: front ends list them, every call looks one up.
+    commands: Vec<CommandSpec>,
     store: Store,
     settings: Arc<Settings>,
     clock: Clock,
@@ -29,8 +33,10 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     pub fn new(settings: Arc<Settings>, store: Store, clock: Clock) -> Dispatcher {
+        let registry = Registry::new(&settings.plugins.enabled);
         Dispatcher {
-            registry: Registry::new(&settings.plugins.enabled),
+            commands: commands(&registry),
+            registry,
             store,
             settings,
             clock,
@@ -38,8 +44,39 @@ impl Dispatcher {
     }
 
     /// Every command, as front ends register and list them.
-    pub fn commands(&self) -> Vec<CommandSpec> {
-        commands(&self.registry)
+    pub fn commands(&self) -> &[CommandSpec] {
+        &self.commands
+    }
+
+    /// The spec of a command path such as `ctr` or `brand add`.
+    pub fn spec(&self, path: &str) -> Result<&CommandSpec, UserError> {
+        CommandSpec::resolve(&self.commands, path)
+    }
+
+    /// Suggestions for an option the user is typing: the guild's brands containing `typed`, for
+    /// options that ask for autocomplete.
+    pub async fn autocomplete(
+        &self,
+        guild_id: u64,
+        command: &str,
+        option: &str,
+        typed: &str,
+    ) -> Vec<String> {
+        let wanted = self.spec(command).is_ok_and(|spec| {
+            spec.options
+                .iter()
+                .any(|o| o.name == option && o.autocomplete)
+        });
+        if !wanted {
+            return Vec::new();
+        }
+        self.store
+            .brand_names(guild_id, typed, crate::discord::limits::CHOICES)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::error!(error = %err, "brand suggestions failed");
+                Vec::new()
+            })
     }
 
     /// Runs one command. Never fails: every error is turned into a reply for the user.
@@ -57,21 +94,34 @@ impl Dispatcher {
     }
 
     async fn run(&self, invocation: Invocation) -> Result<Reply> {
-        let name = invocation.command.trim_start_matches('/').to_lowercase();
+        let path = invocation.command.trim_start_matches('/').to_lowercase();
         let Some(guild_id) = invocation.guild_id else {
-            return Err(UserError::GuildOnly { command: name }.into());
+            return Err(UserError::GuildOnly { command: path }.into());
         };
-        if name == "help" {
-            help_command().check(invocation.options)?;
-            return Ok(self.help());
+        let spec = self.spec(&path)?;
+        if spec.manages_data && !invocation.can_manage_guild {
+            return Err(UserError::NeedsManageServer { command: path }.into());
         }
-        let plugin = self
-            .registry
-            .by_command(&name)
-            .ok_or(UserError::UnknownCommand { name })?;
-        let spec = metric_command(plugin);
         let options = spec.check(invocation.options)?;
+        if let Some(plugin) = self.registry.by_command(&path) {
+            return self
+                .metric(plugin, &options, guild_id, invocation.user_id)
+                .await;
+        }
+        match path.as_str() {
+            "help" => Ok(self.help()),
+            _ => Err(UserError::UnknownCommand { name: path }.into()),
+        }
+    }
 
+    /// A metric command: the plugin's result, stored as a snapshot when a brand is named.
+    async fn metric(
+        &self,
+        plugin: &dyn Plugin,
+        options: &Options,
+        guild_id: u64,
+        user_id: u64,
+    ) -> Result<Reply> {
         let today = self.today();
         let day = options.date("date").unwrap_or(today);
         if day > today {
@@ -92,7 +142,7 @@ impl Dispatcher {
             }
             None => Default::default(),
         };
-        let calculation = plugin.calculate(&options, &history)?;
+        let calculation = plugin.calculate(options, &history)?;
         let logged = match brand {
             Some(brand) if !calculation.store.is_empty() => {
                 let snapshot = NewSnapshot {
@@ -101,7 +151,7 @@ impl Dispatcher {
                     platform,
                     day,
                     values: &calculation.store,
-                    logged_by: invocation.user_id,
+                    logged_by: user_id,
                     logged_at: self.clock.now(),
                     source: Source::Command,
                 };
@@ -130,7 +180,7 @@ impl Dispatcher {
 
     fn help(&self) -> Reply {
         let fields = self
-            .commands()
+            .commands
             .iter()
             .map(|c| Field::new(usage(c), c.description))
             .collect();
@@ -180,8 +230,7 @@ fn help_command() -> CommandSpec {
     CommandSpec {
         name: "help",
         description: "List metricord's commands and what they compute",
-        options: Vec::new(),
-        manages_data: false,
+        ..CommandSpec::default()
     }
 }
 

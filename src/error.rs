@@ -13,6 +13,8 @@ use std::path::PathBuf;
 pub enum UserError {
     #[error("Unknown command `/{name}`. Type `/help` to see the commands.")]
     UnknownCommand { name: String },
+    #[error("`/{command}` needs one of its subcommands: {choices}.")]
+    MissingSubcommand { command: String, choices: String },
     #[error("`/{command}` has no option `{option}`; it takes {known}.")]
     UnknownOption {
         command: String,
@@ -88,6 +90,16 @@ pub enum Error {
     Settings { path: PathBuf, message: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "DISCORD_TOKEN is not set: set it to the bot token from the Discord developer portal, or try `metricord console`, which needs none"
+    )]
+    TokenMissing,
+    #[error(
+        "Discord rejected the token in DISCORD_TOKEN (401 Unauthorized): copy the bot token again from the developer portal"
+    )]
+    TokenRejected,
+    #[error("Discord: {0}")]
+    Discord(String),
 }
 
 impl Error {
@@ -104,7 +116,11 @@ impl Error {
     /// operator must fix (settings, files, usage), 1 for everything else.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::User(_) | Error::Settings { .. } | Error::Read { .. } => 2,
+            Error::User(_)
+            | Error::Settings { .. }
+            | Error::Read { .. }
+            | Error::TokenMissing
+            | Error::TokenRejected => 2,
             _ => 1,
         }
     }

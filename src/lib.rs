@@ -8,6 +8,8 @@
 //! The data path runs top to bottom:
 //!
 //! - [`cli`]: the command line, choosing a front end.
+//! - [`discord`]: the Discord front end (serenity): registration, interactions, Discord's
+//!   limits. The only module that knows serenity.
 //! - [`console`]: the console front end, reading commands as typed in Discord.
 //! - [`dispatcher`]: one entry point for every front end: invocation in, reply out.
 //! - [`command`]: the transport-neutral types a front end speaks: command specs, invocations,
@@ -23,6 +25,7 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod console;
+pub mod discord;
 pub mod dispatcher;
 pub mod error;
 pub mod numbers;

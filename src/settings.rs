@@ -26,6 +26,7 @@ pub struct Settings {
     pub plugins: PluginSettings,
     pub brands: BrandSettings,
     pub logging: LoggingSettings,
+    pub discord: DiscordSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +50,13 @@ pub struct BrandSettings {
     pub auto_create: bool,
 }
 
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiscordSettings {
+    pub guild_ids: Vec<u64>,
+    pub api_proxy: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingSettings {
@@ -63,6 +71,7 @@ impl Default for Settings {
             plugins: PluginSettings::default(),
             brands: BrandSettings::default(),
             logging: LoggingSettings::default(),
+            discord: DiscordSettings::default(),
         }
     }
 }

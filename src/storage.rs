@@ -230,6 +230,26 @@ impl Store {
         Ok(history)
     }
 
+    /// Names of the guild's brands containing `typed` (any case), those starting with it first.
+    pub async fn brand_names(
+        &self,
+        guild_id: u64,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        let names = sqlx::query_scalar(
+            "SELECT name FROM brands WHERE guild_id = ? AND instr(name_key, ?) > 0
+             ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?",
+        )
+        .bind(self::guild_id(guild_id))
+        .bind(brand_key(typed))
+        .bind(brand_key(typed))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(names)
+    }
+
     /// Every stored value of a guild, oldest first: `(day, brand, platform, series, value)`.
     pub async fn snapshots(
         &self,

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod fake_discord;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

@@ -1,0 +1,210 @@
+//! Translation between metricord's transport-neutral types and serenity's: command specs to
+//! slash-command registrations, interactions to invocations, replies to messages.
+
+use serenity::all::{
+    CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption, CreateEmbed,
+    CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
+    EditAttachments, EditInteractionResponse, InteractionContext, Permissions,
+};
+
+use crate::command::{CommandSpec, Embed, File, Invocation, Kind, OptionSpec, Reply, Value};
+
+/// Largest attachment metricord downloads for an option (a million-row CSV is about 40 MB).
+pub const MAX_ATTACHMENT_BYTES: u32 = 64 * 1024 * 1024;
+
+/// The registration of one command.
+pub fn create_command(spec: &CommandSpec) -> CreateCommand {
+    let mut command = CreateCommand::new(spec.name)
+        .description(spec.description)
+        .contexts(vec![InteractionContext::Guild]);
+    let manages_data = spec.manages_data || spec.subcommands.iter().any(|sub| sub.manages_data);
+    if manages_data {
+        command = command.default_member_permissions(Permissions::MANAGE_GUILD);
+    }
+    for option in &spec.options {
+        command = command.add_option(create_option(option));
+    }
+    for sub in &spec.subcommands {
+        let mut subcommand =
+            CreateCommandOption::new(CommandOptionType::SubCommand, sub.name, sub.description);
+        for option in &sub.options {
+            subcommand = subcommand.add_sub_option(create_option(option));
+        }
+        command = command.add_option(subcommand);
+    }
+    command
+}
+
+fn create_option(spec: &OptionSpec) -> CreateCommandOption {
+    let kind = match spec.kind {
+        Kind::Integer { .. } => CommandOptionType::Integer,
+        Kind::Boolean => CommandOptionType::Boolean,
+        Kind::Attachment => CommandOptionType::Attachment,
+        Kind::Text { .. } | Kind::Choice(_) | Kind::Date => CommandOptionType::String,
+    };
+    let mut option = CreateCommandOption::new(kind, spec.name, spec.description)
+        .required(spec.required)
+        .set_autocomplete(spec.autocomplete);
+    match &spec.kind {
+        Kind::Integer { min, max } => {
+            // Discord's integer options carry at most 2^53 in magnitude; metricord's are counts.
+            option = option
+                .min_int_value(u64::try_from(*min).unwrap_or(0))
+                .max_int_value(u64::try_from(*max).unwrap_or(0));
+        }
+        Kind::Text { max_len } => option = option.max_length(*max_len),
+        Kind::Date => option = option.min_length(10).max_length(10),
+        Kind::Choice(choices) => {
+            for choice in choices.iter() {
+                option = option.add_string_choice(*choice, *choice);
+            }
+        }
+        Kind::Boolean | Kind::Attachment => {}
+    }
+    option
+}
+
+/// The invocation an interaction asks for, with attachments downloaded. Attachments are fetched
+/// here so that the core never touches the network.
+pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, String> {
+    let (mut command, mut options) = (interaction.data.name.clone(), &interaction.data.options);
+    if let Some(CommandDataOption {
+        name,
+        value: CommandDataOptionValue::SubCommand(sub),
+        ..
+    }) = options.first()
+    {
+        command = format!("{command} {name}");
+        options = sub;
+    }
+    let mut values = Vec::with_capacity(options.len());
+    for option in options {
+        let value = match &option.value {
+            CommandDataOptionValue::Integer(n) => Value::Integer(*n),
+            CommandDataOptionValue::Number(x) => Value::Number(*x),
+            CommandDataOptionValue::Boolean(b) => Value::Boolean(*b),
+            CommandDataOptionValue::String(text) => Value::Text(text.clone()),
+            CommandDataOptionValue::Attachment(id) => {
+                let attachment =
+                    interaction
+                        .data
+                        .resolved
+                        .attachments
+                        .get(id)
+                        .ok_or_else(|| {
+                            format!(
+                                "The file for `{}` did not arrive; attach it again.",
+                                option.name
+                            )
+                        })?;
+                if attachment.size > MAX_ATTACHMENT_BYTES {
+                    return Err(format!(
+                        "`{}` is larger than {} MB; split the file.",
+                        option.name,
+                        MAX_ATTACHMENT_BYTES / 1024 / 1024
+                    ));
+                }
+                let bytes = attachment.download().await.map_err(|err| {
+                    tracing::warn!(error = %err, "attachment download failed");
+                    format!(
+                        "Could not download the file for `{}`; try again.",
+                        option.name
+                    )
+                })?;
+                Value::File(File {
+                    name: attachment.filename.clone(),
+                    bytes,
+                })
+            }
+            _ => Value::Text(String::new()),
+        };
+        values.push((option.name.clone(), value));
+    }
+    let can_manage_guild = interaction
+        .member
+        .as_ref()
+        .and_then(|member| member.permissions)
+        .is_some_and(|p| p.manage_guild() || p.administrator());
+    Ok(Invocation {
+        guild_id: interaction.guild_id.map(|id| id.get()),
+        channel_id: interaction.channel_id.get(),
+        user_id: interaction.user.id.get(),
+        can_manage_guild,
+        command,
+        options: values,
+    })
+}
+
+/// Every message metricord sends pings nobody, whatever a brand is called.
+pub fn no_mentions() -> CreateAllowedMentions {
+    CreateAllowedMentions::new()
+}
+
+fn embeds(reply: &Reply) -> Vec<CreateEmbed> {
+    reply.embeds.iter().map(create_embed).collect()
+}
+
+fn create_embed(embed: &Embed) -> CreateEmbed {
+    let mut out = CreateEmbed::new()
+        .title(&embed.title)
+        // Discord's blurple, readable on the dark and the light theme.
+        .colour(0x5865F2);
+    if !embed.description.is_empty() {
+        out = out.description(&embed.description);
+    }
+    for field in &embed.fields {
+        out = out.field(&field.name, &field.value, field.inline);
+    }
+    if let Some(footer) = &embed.footer {
+        out = out.footer(CreateEmbedFooter::new(footer));
+    }
+    out
+}
+
+fn attachments(reply: &Reply) -> Vec<CreateAttachment> {
+    reply
+        .attachments
+        .iter()
+        .map(|file| CreateAttachment::bytes(file.bytes.clone(), file.name.clone()))
+        .collect()
+}
+
+/// A reply as the first answer to an interaction.
+pub fn response(reply: &Reply) -> CreateInteractionResponseMessage {
+    let mut message = CreateInteractionResponseMessage::new()
+        .embeds(embeds(reply))
+        .files(attachments(reply))
+        .ephemeral(reply.ephemeral)
+        .allowed_mentions(no_mentions());
+    if !reply.content.is_empty() {
+        message = message.content(&reply.content);
+    }
+    message
+}
+
+/// A reply as the edit that completes a deferred answer.
+pub fn edit(reply: &Reply) -> EditInteractionResponse {
+    let mut files = EditAttachments::new();
+    for file in attachments(reply) {
+        files = files.add(file);
+    }
+    EditInteractionResponse::new()
+        .content(&reply.content)
+        .embeds(embeds(reply))
+        .attachments(files)
+        .allowed_mentions(no_mentions())
+}
+
+/// A reply as a follow-up message: the second and later parts of a long answer.
+pub fn followup(reply: &Reply) -> CreateInteractionResponseFollowup {
+    let mut message = CreateInteractionResponseFollowup::new()
+        .embeds(embeds(reply))
+        .files(attachments(reply))
+        .ephemeral(reply.ephemeral)
+        .allowed_mentions(no_mentions());
+    if !reply.content.is_empty() {
+        message = message.content(&reply.content);
+    }
+    message
+}

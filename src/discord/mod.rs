@@ -1,0 +1,326 @@
+//! The Discord front end: a serenity client that registers every command from the dispatcher
+//! and answers interactions through it. Only this module knows serenity.
+//!
+//! An interaction must be answered within three seconds. Commands that declare themselves slow
+//! (imports, charts) are acknowledged at once and their answer is edited in when ready; any
+//! other command that overruns [`ANSWER_BUDGET`] is acknowledged then, so that a slow disk never
+//! makes an answer vanish. Errors are ephemeral, results public. With `api_proxy` set, every REST
+//! call goes to that server instead of discord.com: an HTTP rate-limit proxy in production, a
+//! fake Discord in the tests.
+
+mod convert;
+pub mod limits;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serenity::all::ClientBuilder;
+use serenity::all::{
+    Command, CommandInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
+    CreateInteractionResponseMessage, EventHandler, GatewayIntents, GuildId, HttpBuilder,
+    Interaction, Ready,
+};
+use serenity::http::{HttpError, StatusCode};
+use tokio::sync::Semaphore;
+
+use crate::command::Reply;
+use crate::dispatcher::Dispatcher;
+use crate::error::{Error, Result};
+
+pub use convert::create_command;
+
+/// How long a command may run before its answer is deferred: Discord allows three seconds for
+/// the first response, and the response itself needs time to travel.
+pub const ANSWER_BUDGET: Duration = Duration::from_millis(2_000);
+
+/// Interactions handled at once; more wait for a place. Also what shutdown waits for.
+const MAX_IN_FLIGHT: u32 = 10_000;
+
+/// Where the bot connects and which commands it registers where.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub token: SecretString,
+    /// Base URL replacing `https://discord.com` for REST calls, such as `http://127.0.0.1:3000`.
+    pub api_proxy: Option<String>,
+    /// Register commands in these guilds (instant, for development) instead of globally.
+    pub guild_ids: Vec<u64>,
+}
+
+/// Connects to Discord and answers interactions until `shutdown` completes, then closes the
+/// shards and waits for the commands still running.
+pub async fn run(
+    connection: Connection,
+    dispatcher: Arc<Dispatcher>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let mut http = HttpBuilder::new(connection.token.expose_secret());
+    if let Some(proxy) = &connection.api_proxy {
+        // serenity 0.12's ratelimiter builds requests without the proxy, so with it on every
+        // request would still go to discord.com; the proxy owns rate limits instead.
+        http = http
+            .proxy(proxy.trim_end_matches('/'))
+            .ratelimiter_disabled(true);
+    }
+    let http = http.build();
+    let user = with_retries(|| http.get_current_user())
+        .await
+        .map_err(|err| match status(&err) {
+            Some(StatusCode::UNAUTHORIZED) => Error::TokenRejected,
+            _ => Error::Discord(err.to_string()),
+        })?;
+    tracing::info!(bot = %user.name, "logged in to Discord");
+
+    let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
+    let handler = Handler {
+        dispatcher,
+        guild_ids: connection.guild_ids,
+        registered: AtomicBool::new(false),
+        in_flight: in_flight.clone(),
+    };
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::GUILDS)
+        .event_handler(handler)
+        .await
+        .map_err(|err| Error::Discord(err.to_string()))?;
+    let shards = client.shard_manager.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        tracing::info!("shutting down: closing shards");
+        shards.shutdown_all().await;
+    });
+    client
+        .start()
+        .await
+        .map_err(|err| Error::Discord(err.to_string()))?;
+    // Every running command holds a permit; taking them all waits for the last to finish.
+    let _all = in_flight.acquire_many(MAX_IN_FLIGHT).await;
+    tracing::info!("all commands finished");
+    Ok(())
+}
+
+struct Handler {
+    dispatcher: Arc<Dispatcher>,
+    guild_ids: Vec<u64>,
+    registered: AtomicBool,
+    in_flight: Arc<Semaphore>,
+}
+
+#[serenity::async_trait]
+impl EventHandler for Handler {
+    async fn ready(&self, ctx: Context, ready: Ready) {
+        tracing::info!(guilds = ready.guilds.len(), "connected to the gateway");
+        // A fresh IDENTIFY after a lost session sends READY again; registering once is enough.
+        if !self.registered.swap(true, Ordering::SeqCst) {
+            self.register(&ctx).await;
+        }
+    }
+
+    async fn interaction_create(&self, ctx: Context, interaction: Interaction) {
+        let Ok(_permit) = self.in_flight.acquire().await else {
+            return;
+        };
+        match interaction {
+            Interaction::Command(command) => self.command(&ctx, command).await,
+            Interaction::Autocomplete(autocomplete) => self.autocomplete(&ctx, autocomplete).await,
+            _ => {}
+        }
+    }
+}
+
+impl Handler {
+    /// Registers every command (a bulk overwrite, so registering again changes nothing).
+    async fn register(&self, ctx: &Context) {
+        let commands: Vec<_> = self
+            .dispatcher
+            .commands()
+            .iter()
+            .map(create_command)
+            .collect();
+        let names: Vec<&str> = self.dispatcher.commands().iter().map(|c| c.name).collect();
+        if self.guild_ids.is_empty() {
+            match with_retries(|| Command::set_global_commands(&ctx.http, commands.clone())).await {
+                Ok(_) => tracing::info!(?names, "registered commands globally"),
+                Err(err) => tracing::error!(error = %err, "registering commands failed"),
+            }
+        }
+        for &guild in &self.guild_ids {
+            let guild = GuildId::new(guild);
+            match with_retries(|| guild.set_commands(&ctx.http, commands.clone())).await {
+                Ok(_) => tracing::info!(%guild, ?names, "registered commands in guild"),
+                Err(err) => tracing::error!(%guild, error = %err, "registering commands failed"),
+            }
+        }
+    }
+
+    async fn command(&self, ctx: &Context, interaction: CommandInteraction) {
+        let invocation = match convert::invocation(&interaction).await {
+            Ok(invocation) => invocation,
+            Err(message) => return self.answer(ctx, &interaction, Reply::error(message)).await,
+        };
+        let slow = match self.dispatcher.spec(&invocation.command) {
+            Ok(spec) => {
+                // A slow command's input errors still deserve an ephemeral answer, which a
+                // deferred (public) response can no longer give: check options before deferring.
+                if spec.slow
+                    && let Err(err) = spec.check(invocation.options.clone())
+                {
+                    return self
+                        .answer(ctx, &interaction, Reply::error(err.to_string()))
+                        .await;
+                }
+                spec.slow
+            }
+            Err(_) => false,
+        };
+        let dispatcher = self.dispatcher.clone();
+        let mut work = tokio::spawn(async move { dispatcher.dispatch(invocation).await });
+        if !slow && let Ok(done) = tokio::time::timeout(ANSWER_BUDGET, &mut work).await {
+            return self.answer(ctx, &interaction, finished(done)).await;
+        }
+        let defer = CreateInteractionResponse::Defer(CreateInteractionResponseMessage::new());
+        if let Err(err) =
+            with_retries(|| interaction.create_response(&ctx.http, defer.clone())).await
+        {
+            tracing::warn!(error = %err, "deferring failed");
+        }
+        let reply = finished(work.await);
+        self.complete(ctx, &interaction, reply).await;
+    }
+
+    /// Answers an interaction that has not been answered yet.
+    async fn answer(&self, ctx: &Context, interaction: &CommandInteraction, reply: Reply) {
+        let mut parts = limits::fit(reply).into_iter();
+        if let Some(first) = parts.next() {
+            let response = CreateInteractionResponse::Message(convert::response(&first));
+            if let Err(err) =
+                with_retries(|| interaction.create_response(&ctx.http, response.clone())).await
+            {
+                tracing::warn!(error = %err, "answering an interaction failed");
+                return;
+            }
+        }
+        self.follow_up(ctx, interaction, parts).await;
+    }
+
+    /// Completes a deferred answer by editing it. An error replaces the public "thinking"
+    /// message with an ephemeral one, since errors are for the person who typed the command.
+    async fn complete(&self, ctx: &Context, interaction: &CommandInteraction, reply: Reply) {
+        let mut parts = limits::fit(reply).into_iter();
+        let Some(first) = parts.next() else { return };
+        if first.ephemeral {
+            if let Err(err) = with_retries(|| interaction.delete_response(&ctx.http)).await {
+                tracing::warn!(error = %err, "removing the deferred answer failed");
+            }
+            return self
+                .follow_up(ctx, interaction, std::iter::once(first).chain(parts))
+                .await;
+        }
+        let edit = convert::edit(&first);
+        if let Err(err) = with_retries(|| interaction.edit_response(&ctx.http, edit.clone())).await
+        {
+            tracing::warn!(error = %err, "completing a deferred answer failed");
+        }
+        self.follow_up(ctx, interaction, parts).await;
+    }
+
+    async fn follow_up(
+        &self,
+        ctx: &Context,
+        interaction: &CommandInteraction,
+        parts: impl Iterator<Item = Reply>,
+    ) {
+        for part in parts {
+            let message = convert::followup(&part);
+            if let Err(err) =
+                with_retries(|| interaction.create_followup(&ctx.http, message.clone())).await
+            {
+                tracing::warn!(error = %err, "a follow-up message failed");
+            }
+        }
+    }
+
+    async fn autocomplete(&self, ctx: &Context, interaction: CommandInteraction) {
+        let (Some(guild), Some(focused)) = (interaction.guild_id, interaction.data.autocomplete())
+        else {
+            return;
+        };
+        let mut command = interaction.data.name.clone();
+        if let Some(sub) = interaction.data.options.first().filter(|o| {
+            matches!(
+                o.value,
+                serenity::all::CommandDataOptionValue::SubCommand(_)
+            )
+        }) {
+            command = format!("{command} {}", sub.name);
+        }
+        let suggestions = self
+            .dispatcher
+            .autocomplete(guild.get(), &command, focused.name, focused.value)
+            .await;
+        let mut response = CreateAutocompleteResponse::new();
+        for suggestion in suggestions.into_iter().take(limits::CHOICES) {
+            let label = limits::trim(&suggestion, 100);
+            response = response.add_string_choice(label, suggestion);
+        }
+        let response = CreateInteractionResponse::Autocomplete(response);
+        if let Err(err) =
+            with_retries(|| interaction.create_response(&ctx.http, response.clone())).await
+        {
+            tracing::warn!(error = %err, "answering autocomplete failed");
+        }
+    }
+}
+
+/// The reply of a finished command task; a panic in it becomes the internal-error line.
+fn finished(done: std::result::Result<Reply, tokio::task::JoinError>) -> Reply {
+    done.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "a command panicked");
+        Reply::error(Error::Discord(String::new()).user_message())
+    })
+}
+
+fn status(err: &serenity::Error) -> Option<StatusCode> {
+    match err {
+        serenity::Error::Http(HttpError::UnsuccessfulRequest(response)) => {
+            Some(response.status_code)
+        }
+        _ => None,
+    }
+}
+
+/// Attempts before a REST call is given up.
+const ATTEMPTS: u32 = 5;
+
+/// Runs a REST call, retrying rate limits (429), Discord's own failures (5xx) and requests that
+/// never got an answer, with exponential backoff. With the ratelimiter off (behind a proxy)
+/// these retries are what stands between a busy moment and a lost answer.
+pub async fn with_retries<T, F, Fut>(mut call: F) -> serenity::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = serenity::Result<T>>,
+{
+    let mut delay = Duration::from_millis(250);
+    let mut attempt = 1;
+    loop {
+        match call().await {
+            Err(err) if attempt < ATTEMPTS && retryable(&err) => {
+                tracing::warn!(attempt, error = %err, "Discord call failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
+}
+
+fn retryable(err: &serenity::Error) -> bool {
+    match err {
+        serenity::Error::Http(HttpError::Request(_)) => true,
+        other => {
+            status(other).is_some_and(|s| s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error())
+        }
+    }
+}

@@ -1,0 +1,344 @@
+//! The Discord front end end to end: the real serenity client inside metricord, talking to a
+//! fake Discord on 127.0.0.1 (tests/support/fake_discord.rs), as a team in a server would use it.
+
+mod support;
+
+use std::sync::Arc;
+
+use metricord::clock::Clock;
+use metricord::discord::{self, Connection, limits};
+use metricord::dispatcher::Dispatcher;
+use metricord::settings::{DatabaseSettings, Settings};
+use metricord::storage::Store;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use support::TestDb;
+use support::fake_discord::*;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// metricord's Discord front end running against a fake Discord, with its own database.
+struct Bot {
+    fake: FakeDiscord,
+    db: TestDb,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<metricord::error::Result<()>>,
+}
+
+impl Bot {
+    async fn start() -> Bot {
+        let fake = FakeDiscord::start().await;
+        let db = TestDb::new();
+        let settings = Settings {
+            database: DatabaseSettings {
+                url: db.url(),
+                ..DatabaseSettings::default()
+            },
+            ..Settings::default()
+        };
+        let store = Store::open(&settings.database).await.expect("database");
+        let dispatcher = Arc::new(Dispatcher::new(Arc::new(settings), store, Clock::System));
+        let connection = Connection {
+            token: SecretString::new("fake-token".to_string()),
+            api_proxy: Some(fake.base_url.clone()),
+            guild_ids: Vec::new(),
+        };
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(discord::run(connection, dispatcher, async {
+            let _ = stopped.await;
+        }));
+        fake.wait_identified().await;
+        Bot {
+            fake,
+            db,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// Sends an interaction and returns the first answer Discord receives for it.
+    async fn interact(&self, interaction: InteractionBuilder) -> Recorded {
+        self.fake
+            .dispatch("INTERACTION_CREATE", interaction.build())
+            .await;
+        let callback = format!(
+            "/api/v10/interactions/{}/{}/callback",
+            interaction.id(),
+            interaction.token()
+        );
+        self.fake.wait_for_request(|r| r.path == callback).await
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = (&mut self.task).await.expect("the bot task ends");
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
+fn embed_title(answer: &Recorded) -> String {
+    answer.json["data"]["embeds"][0]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+const EPHEMERAL: u64 = 1 << 6;
+
+#[tokio::test]
+async fn every_command_is_registered_within_discords_limits() {
+    let bot = Bot::start().await;
+    let put = bot
+        .fake
+        .wait_for_request(|r| r.method == "PUT" && r.path == "/api/v10/applications/1000/commands")
+        .await;
+    let commands = put.json.as_array().expect("a list of commands");
+    let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    for expected in [
+        "audience",
+        "ctr",
+        "potential-reach",
+        "conversion-rate",
+        "help",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} not registered: {names:?}"
+        );
+    }
+    for command in commands {
+        check_command(command);
+    }
+    bot.stop().await;
+}
+
+fn check_command(command: &Value) {
+    let name = command["name"].as_str().unwrap_or_default();
+    let valid_name = |n: &str| {
+        (1..=limits::COMMAND_NAME).contains(&n.chars().count())
+            && n.chars()
+                .all(|c| c == '-' || c == '_' || c.is_alphanumeric())
+            && n.to_lowercase() == n
+    };
+    assert!(valid_name(name), "command name {name:?}");
+    let description = command["description"].as_str().unwrap_or_default();
+    assert!(
+        (1..=limits::COMMAND_DESCRIPTION).contains(&description.chars().count()),
+        "{name}"
+    );
+    assert_eq!(command["contexts"], json!([0]), "{name} must be guild-only");
+    let options = command["options"].as_array().cloned().unwrap_or_default();
+    assert!(options.len() <= limits::OPTIONS, "{name}");
+    for option in options.iter().chain(
+        options
+            .iter()
+            .flat_map(|o| o["options"].as_array().cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .iter(),
+    ) {
+        let option_name = option["name"].as_str().unwrap_or_default();
+        assert!(valid_name(option_name), "{name}.{option_name}");
+        let description = option["description"].as_str().unwrap_or_default();
+        assert!(
+            (1..=limits::COMMAND_DESCRIPTION).contains(&description.chars().count()),
+            "{name}.{option_name}"
+        );
+        let choices = option["choices"].as_array().map_or(0, Vec::len);
+        assert!(choices <= limits::CHOICES, "{name}.{option_name}");
+        if option["type"] == 4 {
+            assert_eq!(option["min_value"], 0, "{name}.{option_name}");
+            assert_eq!(
+                option["max_value"], 9_007_199_254_740_991_u64,
+                "{name}.{option_name}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn ctr_is_answered_publicly_with_twenty_percent_and_pings_nobody() {
+    let bot = Bot::start().await;
+    let answer = bot
+        .interact(interaction("ctr").options(vec![opt("clicks", 20), opt("impressions", 100)]))
+        .await;
+    assert_eq!(answer.json["type"], 4);
+    assert_eq!(embed_title(&answer), "CTR 20.0% (95% CI 13.3-28.9%, n=100)");
+    assert_eq!(
+        answer.json["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        0
+    );
+    assert_eq!(
+        answer.json["data"]["allowed_mentions"],
+        json!({"parse": [], "roles": [], "users": []})
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_logged_with_a_brand_is_read_back_by_a_later_command() {
+    let bot = Bot::start().await;
+    bot.interact(interaction("audience").options(vec![
+        opt("followers", 100_000),
+        opt("brand", "@everyone"),
+        opt("date", "2026-10-01"),
+    ]))
+    .await;
+    let answer = bot
+        .interact(interaction("audience").options(vec![
+            opt("followers", 105_000),
+            opt("brand", "@EVERYONE"),
+            opt("date", "2026-11-01"),
+        ]))
+        .await;
+    let fields = &answer.json["data"]["embeds"][0]["fields"];
+    assert_eq!(fields[0]["name"], "Growth since 2026-10-01");
+    assert_eq!(fields[0]["value"], "+5,000 (+5.00%)");
+    assert_eq!(answer.json["data"]["allowed_mentions"]["parse"], json!([]));
+    let stored = bot
+        .db
+        .store()
+        .await
+        .snapshots(GUILD_ID)
+        .await
+        .expect("snapshots");
+    assert_eq!(stored.len(), 2);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_answered_with_an_ephemeral_error_and_nothing_is_stored() {
+    let bot = Bot::start().await;
+    let answer = bot
+        .interact(interaction("ctr").options(vec![
+            opt("clicks", 5),
+            opt("impressions", 0),
+            opt("brand", "Acme"),
+        ]))
+        .await;
+    assert_eq!(answer.json["type"], 4);
+    assert_eq!(
+        answer.json["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        EPHEMERAL
+    );
+    assert_eq!(
+        answer.json["data"]["content"],
+        "`impressions` must be above 0: a click-through rate needs at least one impression."
+    );
+    assert!(
+        bot.db
+            .store()
+            .await
+            .snapshots(GUILD_ID)
+            .await
+            .expect("snapshots")
+            .is_empty()
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn brand_autocomplete_offers_the_servers_own_brands() {
+    let bot = Bot::start().await;
+    for brand in ["Ballet West", "Ballet Austin", "Coffee Co"] {
+        bot.interact(
+            interaction("mentions").options(vec![opt("mentions", 3), opt("brand", brand)]),
+        )
+        .await;
+    }
+    let other_server = interaction("mentions")
+        .guild(Some(GUILD_ID + 1))
+        .options(vec![opt("mentions", 3), opt("brand", "Ballet Secret")]);
+    bot.interact(other_server).await;
+    let answer = bot
+        .interact(autocomplete("ctr").options(vec![opt("clicks", 1), focused("brand", "ball")]))
+        .await;
+    assert_eq!(answer.json["type"], 8);
+    let choices: Vec<&str> = answer.json["data"]["choices"]
+        .as_array()
+        .expect("choices")
+        .iter()
+        .filter_map(|c| c["value"].as_str())
+        .collect();
+    assert_eq!(choices, ["Ballet Austin", "Ballet West"]);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn the_bot_keeps_answering_after_the_gateway_drops_the_connection() {
+    let bot = Bot::start().await;
+    bot.fake.drop_connection().await;
+    bot.fake.wait_reconnected().await;
+    let answer = bot
+        .interact(interaction("ctr").options(vec![opt("clicks", 1), opt("impressions", 4)]))
+        .await;
+    assert!(
+        embed_title(&answer).starts_with("CTR 25.0%"),
+        "{}",
+        embed_title(&answer)
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_discord_answer_is_retried_until_it_goes_through() {
+    let bot = Bot::start().await;
+    let ctr = interaction("ctr").options(vec![opt("clicks", 1), opt("impressions", 2)]);
+    let callback = format!(
+        "/api/v10/interactions/{}/{}/callback",
+        ctr.id(),
+        ctr.token()
+    );
+    bot.fake.fail_next(callback.as_str(), 503, 1);
+    bot.fake.fail_next(callback.as_str(), 429, 1);
+    bot.fake.dispatch("INTERACTION_CREATE", ctr.build()).await;
+    let answered = bot
+        .fake
+        .wait_for_request(|r| r.path == callback && r.status == 204)
+        .await;
+    assert!(embed_title(&answered).starts_with("CTR 50.0%"));
+    let attempts = bot
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == callback)
+        .count();
+    assert_eq!(attempts, 3);
+    bot.stop().await;
+}
+
+#[test]
+fn without_a_token_the_bot_explains_and_exits_with_code_2() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
+        .arg("run")
+        .env_remove("DISCORD_TOKEN")
+        .output()
+        .expect("metricord runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DISCORD_TOKEN is not set"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_rejected_token_is_a_clear_error_with_exit_code_2_and_no_retries() {
+    let fake = FakeDiscord::start().await;
+    fake.fail_next("/users/@me", 401, 10);
+    let db = TestDb::new();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
+        .args(["--database", &db.url(), "run"])
+        .env("DISCORD_TOKEN", "not-a-real-token")
+        .env("DISCORD_API_PROXY", &fake.base_url)
+        .output()
+        .await
+        .expect("metricord runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Discord rejected the token"), "{stderr}");
+    let attempts = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/users/@me"))
+        .count();
+    assert_eq!(attempts, 1);
+}
