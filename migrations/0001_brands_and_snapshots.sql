@@ -24,7 +24,8 @@ CREATE TABLE snapshots (
     logged_by INTEGER NOT NULL,
     logged_at TEXT    NOT NULL,
     source    TEXT    NOT NULL CHECK (source IN ('command', 'import')),
-    PRIMARY KEY (guild_id, brand_id, series, platform, day)
+    -- Day before series and platform: a brand's period is one contiguous range of the key.
+    PRIMARY KEY (guild_id, brand_id, day, series, platform)
 ) WITHOUT ROWID;
 
 -- The same series across a guild's brands on one day: share of voice, comparisons.

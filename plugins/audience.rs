@@ -34,6 +34,14 @@ impl Plugin for Audience {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Audience"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        totals.get("followers").map(count_summary)
+    }
+
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError> {
         let followers = options.required_integer("followers")?;
         let start = match options.integer("previous") {

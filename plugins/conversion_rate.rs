@@ -39,6 +39,14 @@ impl Plugin for ConversionRate {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Conversion rate"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        rate_summary(totals.get("conversions"), totals.get("visitors"))
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         proportion(
             "Conversion rate",

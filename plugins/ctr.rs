@@ -38,6 +38,14 @@ impl Plugin for Ctr {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "CTR"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        rate_summary(totals.get("clicks"), totals.get("impressions"))
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         proportion(
             "CTR",

@@ -47,6 +47,23 @@ impl Plugin for Engagement {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Engagements"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        let parts: Vec<(&'static str, i64)> = KINDS
+            .iter()
+            .filter_map(|kind| totals.get(kind).map(|n| (*kind, n)))
+            .collect();
+        if parts.is_empty() {
+            return None;
+        }
+        let mut summary = count_summary(parts.iter().map(|(_, n)| n).sum());
+        summary.parts = parts;
+        Some(summary)
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         let mut store = Vec::new();
         for kind in KINDS {

@@ -39,6 +39,14 @@ impl Plugin for EngagementRate {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Engagement rate"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        rate_summary(totals.get("engagements"), totals.get("followers"))
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         proportion(
             "Engagement rate",

@@ -41,6 +41,14 @@ impl Plugin for Impressions {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Impressions"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        totals.get("impressions").map(count_summary)
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         let impressions = options.required_integer("impressions")?;
         let mut store = vec![("impressions", impressions)];

@@ -32,6 +32,14 @@ impl Plugin for Mentions {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Mentions"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        totals.get("mentions").map(count_summary)
+    }
+
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError> {
         let mentions = options.required_integer("mentions")?;
         let mut fields = Vec::new();

@@ -14,8 +14,8 @@ mod sentiment;
 
 use crate::command::{CommandSpec, OptionSpec};
 use crate::error::UserError;
-use crate::numbers::{rate_with_interval, thousands};
-use crate::plugin::{Calculation, Plugin};
+use crate::numbers::{rate_with_interval, thousands, wilson};
+use crate::plugin::{Calculation, Plugin, Summary, Unit};
 
 /// Every metric, in the order commands are listed in `/help`.
 pub fn all() -> Vec<Box<dyn Plugin>> {
@@ -35,11 +35,14 @@ pub fn all() -> Vec<Box<dyn Plugin>> {
 
 /// What the plugins share.
 mod prelude {
+    pub(crate) use super::{count_summary, rate_summary};
     pub(crate) use super::{metric_command, proportion};
     pub use crate::command::{CommandSpec, Field, Kind, OptionSpec, Options};
     pub use crate::error::UserError;
     pub use crate::numbers::{change, percent, ratio, short, thousands};
-    pub use crate::plugin::{Aggregate, Calculation, History, Plugin, Series};
+    pub use crate::plugin::{
+        Aggregate, Calculation, History, Plugin, Series, Summary, Totals, Unit,
+    };
 }
 
 /// A metric's command: metrics never change shared data beyond logging their own snapshot.
@@ -88,6 +91,31 @@ pub(crate) fn proportion(
         fields: Vec::new(),
         notes,
         store: vec![(part_name, part), (whole_name, whole)],
+    })
+}
+
+/// A count over a period.
+pub(crate) fn count_summary(value: i64) -> Summary {
+    Summary {
+        value: value as f64,
+        unit: Unit::Count,
+        text: thousands(value),
+        interval: None,
+        parts: Vec::new(),
+    }
+}
+
+/// A rate of two counts over a period: the ratio of their sums, with its Wilson interval.
+/// `None` without a denominator.
+pub(crate) fn rate_summary(part: Option<i64>, whole: Option<i64>) -> Option<Summary> {
+    let (part, whole) = (part?, whole?);
+    let rate = crate::numbers::ratio(part, whole)? * 100.0;
+    Some(Summary {
+        value: rate,
+        unit: Unit::Percent,
+        text: rate_with_interval(part, whole),
+        interval: wilson(part, whole).map(|(low, high)| (low * 100.0, high * 100.0)),
+        parts: Vec::new(),
     })
 }
 

@@ -40,6 +40,14 @@ impl Plugin for PotentialReach {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Potential reach"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        totals.get("potential_reach").map(count_summary)
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         let invalid = || UserError::InvalidOption {
             option: "followers",

@@ -40,6 +40,18 @@ impl Plugin for Reach {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Reach"
+    }
+
+    /// The period's largest daily reach; its text says so, since it is a lower bound.
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        let reach = totals.get("reach")?;
+        let mut summary = count_summary(reach);
+        summary.text = format!("{} (largest day)", thousands(reach));
+        Some(summary)
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         let reach = options.required_integer("reach")?;
         let mut store = vec![("reach", reach)];

@@ -60,6 +60,24 @@ impl Plugin for Sentiment {
         SERIES
     }
 
+    fn label(&self) -> &'static str {
+        "Net sentiment"
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        let positive = totals.get("positive").unwrap_or(0);
+        let negative = totals.get("negative").unwrap_or(0);
+        let all = positive + negative + totals.get("neutral").unwrap_or(0);
+        let net = ratio(positive - negative, all)? * 100.0;
+        Some(Summary {
+            value: net,
+            unit: Unit::Score,
+            text: format!("{net:+.1} ({} mentions)", thousands(all)),
+            interval: None,
+            parts: Vec::new(),
+        })
+    }
+
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
         match (
             options.text("text"),

@@ -12,7 +12,10 @@ use crate::dispatcher::{Dispatcher, commands, usage};
 use secrecy::SecretString;
 
 use crate::discord;
-use crate::error::{Error, Result};
+use std::io::Write;
+
+use crate::command::{Reply, Value};
+use crate::error::{Error, Result, UserError};
 use crate::plugin::Registry;
 use crate::settings::Settings;
 use crate::storage::Store;
@@ -44,6 +47,31 @@ pub enum Command {
         /// Act on this Discord server's data instead of the console's own local data.
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
+        /// Where files in replies (charts, exports) are written.
+        #[arg(long, value_name = "DIR", default_value = "attachments")]
+        files: PathBuf,
+    },
+    /// Import snapshots from a CSV file (date,brand,platform,metric,value), all or nothing.
+    Import {
+        file: PathBuf,
+        /// The Discord server whose data this is (default: the console's local data).
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+    },
+    /// Export snapshots as CSV, in the format import reads.
+    Export {
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long)]
+        landscape: Option<String>,
+        /// 7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default: everything).
+        #[arg(long)]
+        period: Option<String>,
+        /// Write the CSV here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Print the command reference in Markdown, as in the README.
     Commands,
@@ -69,24 +97,56 @@ pub async fn run(cli: Cli) -> Result<()> {
                 guild_ids: settings.discord.guild_ids.clone(),
             };
             let store = Store::open(&settings.database).await?;
-            let dispatcher = Arc::new(Dispatcher::new(settings, store.clone(), Clock::System));
+            let dispatcher = Arc::new(Dispatcher::new(settings, store.clone(), Clock::System)?);
             let result = discord::run(connection, dispatcher, shutdown_signal()).await;
             store.close().await;
             result
         }
-        Command::Console { guild } => {
+        Command::Console { guild, files } => {
             let store = Store::open(&settings.database).await?;
-            let dispatcher = Dispatcher::new(settings, store.clone(), Clock::System);
+            let dispatcher = Dispatcher::new(settings, store.clone(), Clock::System)?;
             let input = tokio::io::BufReader::new(tokio::io::stdin());
-            let result = console::run(
-                &dispatcher,
-                guild.unwrap_or(console::LOCAL_GUILD),
-                input,
-                tokio::io::stdout(),
-            )
-            .await;
+            let guild = guild.unwrap_or(console::LOCAL_GUILD);
+            let result = console::run(&dispatcher, guild, &files, input, tokio::io::stdout()).await;
             store.close().await;
             result
+        }
+        Command::Import { file, guild } => {
+            let options = vec![("file".to_string(), Value::Text(file.display().to_string()))];
+            let reply = operator(settings, guild, "import", options).await?;
+            print!("{}", console::render(&reply));
+            if reply.ephemeral {
+                return Err(UserError::Rejected.into());
+            }
+            Ok(())
+        }
+        Command::Export {
+            guild,
+            brand,
+            landscape,
+            period,
+            output,
+        } => {
+            let options = [
+                ("brand", brand),
+                ("landscape", landscape),
+                ("period", period),
+            ]
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_string(), Value::Text(value?))))
+            .collect();
+            let reply = operator(settings, guild, "export", options).await?;
+            let Some(file) = reply.attachments.first() else {
+                eprint!("{}", console::render(&reply));
+                return Err(UserError::Rejected.into());
+            };
+            match output {
+                Some(path) => tokio::fs::write(&path, &file.bytes)
+                    .await
+                    .map_err(|source| Error::Write { path, source })?,
+                None => std::io::stdout().write_all(&file.bytes)?,
+            }
+            Ok(())
         }
         Command::Commands => {
             print!("{}", reference(&settings));
@@ -95,12 +155,32 @@ pub async fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Runs one command as the operator (an admin of `guild`, or of the console's local guild).
+async fn operator(
+    settings: Arc<Settings>,
+    guild: Option<u64>,
+    command: &str,
+    options: Vec<(String, Value)>,
+) -> Result<Reply> {
+    let store = Store::open(&settings.database).await?;
+    let dispatcher = Dispatcher::new(settings, store.clone(), Clock::System)?;
+    let line = console::Line {
+        command: command.to_string(),
+        options,
+    };
+    let invocation =
+        console::invocation(&dispatcher, guild.unwrap_or(console::LOCAL_GUILD), line).await?;
+    let reply = dispatcher.dispatch(invocation).await;
+    store.close().await;
+    Ok(reply)
+}
+
 /// The Markdown command reference, generated from the registry.
 pub fn reference(settings: &Settings) -> String {
     let registry = Registry::new(&settings.plugins.enabled);
     let mut out = String::from("| command | what it does |\n|---|---|\n");
-    for spec in commands(&registry) {
-        out.push_str(&format!("| `{}` | {} |\n", usage(&spec), spec.description));
+    for (line, description) in usage(&commands(&registry)) {
+        out.push_str(&format!("| `{line}` | {description} |\n"));
     }
     out
 }

@@ -52,8 +52,17 @@ pub struct OptionSpec {
     pub description: &'static str,
     pub kind: Kind,
     pub required: bool,
-    /// Values are suggested from the guild's stored brands as the user types.
-    pub autocomplete: bool,
+    /// Where values are suggested from as the user types.
+    pub suggest: Option<Suggest>,
+}
+
+/// Sources of suggestions for an option.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Suggest {
+    /// The guild's brands.
+    Brands,
+    /// The guild's landscapes.
+    Landscapes,
 }
 
 /// The type of an option, with its limits.
@@ -66,7 +75,7 @@ pub enum Kind {
     Text {
         max_len: u16,
     },
-    Choice(&'static [&'static str]),
+    Choice(Vec<&'static str>),
     Boolean,
     /// A calendar day written `YYYY-MM-DD`; a text option on Discord.
     Date,
@@ -155,6 +164,14 @@ impl Reply {
         }
     }
 
+    /// A public answer in plain text.
+    pub fn text(content: String) -> Reply {
+        Reply {
+            content,
+            ..Reply::default()
+        }
+    }
+
     pub fn embed(embed: Embed) -> Reply {
         Reply {
             embeds: vec![embed],
@@ -187,7 +204,7 @@ impl OptionSpec {
             description,
             kind,
             required: false,
-            autocomplete: false,
+            suggest: None,
         }
     }
 
@@ -201,6 +218,22 @@ impl OptionSpec {
                 max: MAX_COUNT,
             },
         )
+    }
+
+    /// An option naming a brand, suggested from the guild's brands.
+    pub fn brand(name: &'static str, description: &'static str) -> OptionSpec {
+        OptionSpec {
+            suggest: Some(Suggest::Brands),
+            ..OptionSpec::new(name, description, Kind::Text { max_len: 100 })
+        }
+    }
+
+    /// An option naming a landscape, suggested from the guild's landscapes.
+    pub fn landscape(description: &'static str) -> OptionSpec {
+        OptionSpec {
+            suggest: Some(Suggest::Landscapes),
+            ..OptionSpec::new("landscape", description, Kind::Text { max_len: 100 })
+        }
     }
 
     pub fn required(self) -> OptionSpec {
@@ -406,7 +439,7 @@ mod tests {
             description: "Click-through rate",
             options: vec![
                 OptionSpec::count("clicks", "Clicks").required(),
-                OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS)),
+                OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS.to_vec())),
                 OptionSpec::new("date", "Day", Kind::Date),
             ],
             ..CommandSpec::default()

@@ -7,12 +7,13 @@
 //! interactive, and keeps going after an error.
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::command::{Invocation, Reply, Value};
+use crate::command::{File, Invocation, Kind, Reply, Value};
 use crate::dispatcher::Dispatcher;
-use crate::error::{Result, UserError};
+use crate::error::{Error, Result, UserError};
 
 /// The guild the console acts in when no `--guild` is given. Discord ids are never 0.
 pub const LOCAL_GUILD: u64 = 0;
@@ -137,11 +138,12 @@ pub fn render(reply: &Reply) -> String {
         out.push_str(&embed.title);
         out.push('\n');
         if !embed.description.is_empty() {
-            out.push_str(&embed.description.replace('`', ""));
+            out.push_str(&plain(&embed.description));
             out.push('\n');
         }
         for field in &embed.fields {
-            out.push_str(&format!("  {}: {}\n", field.name, field.value));
+            let value = plain(&field.value).replace('\n', "\n    ");
+            out.push_str(&format!("  {}: {value}\n", field.name));
         }
         if let Some(footer) = &embed.footer {
             out.push_str(footer);
@@ -151,10 +153,17 @@ pub fn render(reply: &Reply) -> String {
     out
 }
 
-/// Reads commands from `input` until it ends, writing each reply to `output`.
+/// Text without the Markdown that Discord renders and a terminal would show as symbols.
+fn plain(text: &str) -> String {
+    text.replace("**", "").replace('`', "")
+}
+
+/// Reads commands from `input` until it ends, writing each reply to `output` and the files
+/// replies carry into `files`.
 pub async fn run(
     dispatcher: &Dispatcher,
     guild_id: u64,
+    files: &Path,
     input: impl AsyncBufRead + Unpin,
     mut output: impl AsyncWrite + Unpin,
 ) -> Result<()> {
@@ -170,25 +179,86 @@ pub async fn run(
         };
         let reply = match parse_line(&line) {
             Ok(None) => continue,
-            Ok(Some(Line { command, options })) => {
-                dispatcher
-                    .dispatch(Invocation {
-                        guild_id: Some(guild_id),
-                        channel_id: 0,
-                        user_id: 0,
-                        can_manage_guild: true,
-                        command,
-                        options,
-                    })
-                    .await
-            }
+            Ok(Some(line)) => match invocation(dispatcher, guild_id, line).await {
+                Ok(invocation) => dispatcher.dispatch(invocation).await,
+                Err(err) => Reply::error(err.to_string()),
+            },
             Err(err) => Reply::error(err.to_string()),
         };
-        output.write_all(render(&reply).as_bytes()).await?;
+        let mut text = render(&reply);
+        for path in save_files(&reply, files).await? {
+            text.push_str(&format!("  file: {}\n", path.display()));
+        }
+        output.write_all(text.as_bytes()).await?;
         output.write_all(b"\n").await?;
         output.flush().await?;
     }
     Ok(())
+}
+
+/// The invocation a console line asks for, as the console's admin user. An attachment option
+/// names a local file, which is read here.
+pub async fn invocation(
+    dispatcher: &Dispatcher,
+    guild_id: u64,
+    line: Line,
+) -> Result<Invocation, UserError> {
+    let mut options = Vec::with_capacity(line.options.len());
+    for (name, value) in line.options {
+        let spec = dispatcher.spec(&line.command).ok();
+        let option = spec.and_then(|s| s.options.iter().find(|o| o.name == name));
+        let value = match (option, value) {
+            (Some(option), Value::Text(path)) if option.kind == Kind::Attachment => {
+                let bytes =
+                    tokio::fs::read(&path)
+                        .await
+                        .map_err(|err| UserError::InvalidOption {
+                            option: option.name,
+                            accepts: format!("a readable file (cannot read {path}: {err})"),
+                        })?;
+                let name = Path::new(&path)
+                    .file_name()
+                    .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+                Value::File(File { name, bytes })
+            }
+            (_, value) => value,
+        };
+        options.push((name, value));
+    }
+    Ok(Invocation {
+        guild_id: Some(guild_id),
+        channel_id: 0,
+        user_id: 0,
+        can_manage_guild: true,
+        command: line.command,
+        options,
+    })
+}
+
+/// Writes a reply's files into `folder`, returning their paths.
+pub async fn save_files(reply: &Reply, folder: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for file in &reply.attachments {
+        tokio::fs::create_dir_all(folder)
+            .await
+            .map_err(|source| Error::Write {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        // Only the file name: a name from a reply never chooses the folder.
+        let name = Path::new(&file.name)
+            .file_name()
+            .map_or_else(|| "file".into(), |n| n.to_os_string());
+        let path = folder.join(name);
+        tokio::fs::write(&path, &file.bytes)
+            .await
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+        paths.push(path);
+    }
+    Ok(paths)
 }
 
 #[cfg(test)]

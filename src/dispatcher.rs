@@ -6,24 +6,28 @@
 //! words the reply. Errors become replies here and nowhere else: a user error is shown as it is
 //! worded in `error.rs`, anything else is logged in full and shown as a short internal-error line.
 
+use std::path::Path;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::benchmarks::Benchmarks;
 use crate::clock::Clock;
 use crate::command::{
-    CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply,
+    CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply, Suggest,
 };
 use crate::error::{Error, Result, UserError};
 use crate::plugin::{Calculation, Plugin, Registry};
 use crate::settings::Settings;
-use crate::storage::{Logged, NewSnapshot, Source, Store};
+use crate::storage::{Brand, Logged, NewSnapshot, Source, Store};
+use crate::{analysis, brands, import};
 
 /// Platform of a snapshot logged without `platform:`.
 const DEFAULT_PLATFORM: &str = "other";
 
 pub struct Dispatcher {
     registry: Registry,
+    benchmarks: Benchmarks,
     /// Every command's spec, built once: front ends list them, every call looks one up.
     commands: Vec<CommandSpec>,
     store: Store,
@@ -32,15 +36,17 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(settings: Arc<Settings>, store: Store, clock: Clock) -> Dispatcher {
+    /// A dispatcher for the enabled plugins, reading the industry benchmarks file.
+    pub fn new(settings: Arc<Settings>, store: Store, clock: Clock) -> Result<Dispatcher> {
         let registry = Registry::new(&settings.plugins.enabled);
-        Dispatcher {
+        Ok(Dispatcher {
             commands: commands(&registry),
+            benchmarks: Benchmarks::load(Path::new(&settings.benchmarks))?,
             registry,
             store,
             settings,
             clock,
-        }
+        })
     }
 
     /// Every command, as front ends register and list them.
@@ -53,8 +59,8 @@ impl Dispatcher {
         CommandSpec::resolve(&self.commands, path)
     }
 
-    /// Suggestions for an option the user is typing: the guild's brands containing `typed`, for
-    /// options that ask for autocomplete.
+    /// Suggestions for an option the user is typing: the guild's brands or landscapes containing
+    /// `typed`, for options that ask for suggestions.
     pub async fn autocomplete(
         &self,
         guild_id: u64,
@@ -62,21 +68,21 @@ impl Dispatcher {
         option: &str,
         typed: &str,
     ) -> Vec<String> {
-        let wanted = self.spec(command).is_ok_and(|spec| {
-            spec.options
-                .iter()
-                .any(|o| o.name == option && o.autocomplete)
-        });
-        if !wanted {
-            return Vec::new();
-        }
-        self.store
-            .brand_names(guild_id, typed, crate::discord::limits::CHOICES)
-            .await
-            .unwrap_or_else(|err| {
-                tracing::error!(error = %err, "brand suggestions failed");
-                Vec::new()
-            })
+        let suggest = self
+            .spec(command)
+            .ok()
+            .and_then(|spec| spec.options.iter().find(|o| o.name == option))
+            .and_then(|o| o.suggest);
+        let limit = crate::discord::limits::CHOICES;
+        let found = match suggest {
+            Some(Suggest::Brands) => self.store.brand_names(guild_id, typed, limit).await,
+            Some(Suggest::Landscapes) => self.store.landscape_names(guild_id, typed, limit).await,
+            None => return Vec::new(),
+        };
+        found.unwrap_or_else(|err| {
+            tracing::error!(error = %err, "suggestions failed");
+            Vec::new()
+        })
     }
 
     /// Runs one command. Never fails: every error is turned into a reply for the user.
@@ -108,8 +114,28 @@ impl Dispatcher {
                 .metric(plugin, &options, guild_id, invocation.user_id)
                 .await;
         }
+        let ctx = Context {
+            store: &self.store,
+            registry: &self.registry,
+            settings: &self.settings,
+            benchmarks: &self.benchmarks,
+            guild_id,
+            user_id: invocation.user_id,
+            today: self.today(),
+            now: self.clock.now(),
+        };
         match path.as_str() {
             "help" => Ok(self.help()),
+            "brand add" => brands::add(&ctx, &options).await,
+            "brand list" => brands::list(&ctx).await,
+            "brand rename" => brands::rename(&ctx, &options).await,
+            "brand remove" => brands::remove(&ctx, &options).await,
+            "report" => analysis::report(&ctx, &options).await,
+            "compare" => analysis::compare(&ctx, &options).await,
+            "trend" => analysis::trend(&ctx, &options).await,
+            "benchmark" => analysis::benchmark(&ctx, &options).await,
+            "import" => import::import(&ctx, &options).await,
+            "export" => import::export(&ctx, &options).await,
             _ => Err(UserError::UnknownCommand { name: path }.into()),
         }
     }
@@ -179,10 +205,9 @@ impl Dispatcher {
     }
 
     fn help(&self) -> Reply {
-        let fields = self
-            .commands
-            .iter()
-            .map(|c| Field::new(usage(c), c.description))
+        let fields = usage(&self.commands)
+            .into_iter()
+            .map(|(line, description)| Field::new(line, description))
             .collect();
         Reply::embed(Embed {
             title: "metricord commands".to_string(),
@@ -193,29 +218,74 @@ impl Dispatcher {
     }
 }
 
-/// Every command for the plugins in `registry`, metrics first.
+/// Every command for the plugins in `registry`: metrics first, then questions, data, help.
 pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
     let mut commands: Vec<CommandSpec> = registry.plugins().map(metric_command).collect();
+    commands.extend(analysis::commands(registry));
+    commands.push(brands::command());
+    commands.extend(import::commands());
     commands.push(help_command());
     commands
+}
+
+/// What a command other than a metric works with: the guild it runs in, storage, plugins,
+/// settings, and the time.
+pub struct Context<'a> {
+    pub store: &'a Store,
+    pub registry: &'a Registry,
+    pub settings: &'a Settings,
+    pub benchmarks: &'a Benchmarks,
+    pub guild_id: u64,
+    pub user_id: u64,
+    /// Today in the configured timezone.
+    pub today: NaiveDate,
+    pub now: DateTime<Utc>,
+}
+
+impl Context<'_> {
+    /// The guild's brand called `name`, or an error saying there is none.
+    pub async fn brand(&self, name: &str) -> Result<Brand> {
+        self.store.brand(self.guild_id, name).await?.ok_or_else(|| {
+            UserError::UnknownBrand {
+                name: name.trim().to_string(),
+            }
+            .into()
+        })
+    }
+
+    /// The brands a question covers: a landscape's, or all the guild's, with a name for them.
+    pub async fn scope(&self, landscape: Option<&str>) -> Result<(String, Vec<Brand>)> {
+        match landscape {
+            Some(name) => {
+                let (name, brands) = self
+                    .store
+                    .landscape(self.guild_id, name)
+                    .await?
+                    .ok_or_else(|| UserError::UnknownLandscape {
+                        name: name.trim().to_string(),
+                    })?;
+                Ok((name, brands))
+            }
+            None => Ok((
+                "all brands".to_string(),
+                self.store.brands(self.guild_id).await?,
+            )),
+        }
+    }
 }
 
 /// A metric plugin's command with the options every metric shares.
 fn metric_command(plugin: &dyn Plugin) -> CommandSpec {
     let mut spec = plugin.command();
     spec.options.extend([
-        OptionSpec {
-            autocomplete: true,
-            ..OptionSpec::new(
-                "brand",
-                "Store the numbers for this brand (leave out to only calculate)",
-                Kind::Text { max_len: 100 },
-            )
-        },
+        OptionSpec::brand(
+            "brand",
+            "Store the numbers for this brand (leave out to only calculate)",
+        ),
         OptionSpec::new(
             "platform",
             "Social platform (default: other)",
-            Kind::Choice(PLATFORMS),
+            Kind::Choice(PLATFORMS.to_vec()),
         ),
         OptionSpec::new(
             "date",
@@ -234,17 +304,32 @@ fn help_command() -> CommandSpec {
     }
 }
 
-/// A command's usage line: `/ctr clicks impressions [brand] [platform] [date]`.
-pub fn usage(spec: &CommandSpec) -> String {
-    let mut line = format!("/{}", spec.name);
-    for option in &spec.options {
-        if option.required {
-            line.push_str(&format!(" {}", option.name));
+/// Every runnable command's usage line with its description, subcommands spelled out:
+/// `/ctr clicks impressions [brand] [platform] [date]`, `/brand add name [competitor] ...`.
+pub fn usage(commands: &[CommandSpec]) -> Vec<(String, &'static str)> {
+    let mut lines = Vec::new();
+    for command in commands {
+        let runnable: Vec<(String, &CommandSpec)> = if command.subcommands.is_empty() {
+            vec![(format!("/{}", command.name), command)]
         } else {
-            line.push_str(&format!(" [{}]", option.name));
+            command
+                .subcommands
+                .iter()
+                .map(|sub| (format!("/{} {}", command.name, sub.name), sub))
+                .collect()
+        };
+        for (mut line, spec) in runnable {
+            for option in &spec.options {
+                if option.required {
+                    line.push_str(&format!(" {}", option.name));
+                } else {
+                    line.push_str(&format!(" [{}]", option.name));
+                }
+            }
+            lines.push((line, spec.description));
         }
     }
-    line
+    lines
 }
 
 fn metric_reply(calculation: Calculation, logged: Option<(Logged, &str, NaiveDate)>) -> Reply {
@@ -293,7 +378,7 @@ mod tests {
             ..Settings::default()
         };
         let store = Store::open(&settings.database).await.unwrap();
-        Dispatcher::new(Arc::new(settings), store, clock)
+        Dispatcher::new(Arc::new(settings), store, clock).unwrap()
     }
 
     fn invocation(guild_id: Option<u64>, command: &str, options: &[(&str, &str)]) -> Invocation {

@@ -57,6 +57,12 @@ pub enum UserError {
     NeedsManageServer { command: String },
     #[error("`/{command}` works inside a server, not in direct messages.")]
     GuildOnly { command: String },
+    #[error("This server already has a brand named \"{name}\".")]
+    BrandExists { name: String },
+    #[error(
+        "No landscape named \"{name}\" in this server; `/brand add name:... landscape:{name}` creates it."
+    )]
+    UnknownLandscape { name: String },
     #[error("No brand named \"{name}\" in this server yet.")]
     UnknownBrand { name: String },
     #[error("\"{name}\" is not a known brand, and `[brands] auto_create` is off: add it first.")]
@@ -65,6 +71,8 @@ pub enum UserError {
         "Could not read that line: {problem}. Write options as `name:value`, quoting values with spaces (`brand:\"Ballet West\"`)."
     )]
     Syntax { problem: String },
+    #[error("The command was refused; see the message above.")]
+    Rejected,
 }
 
 /// Anything that can go wrong in the library.
@@ -100,6 +108,8 @@ pub enum Error {
     TokenRejected,
     #[error("Discord: {0}")]
     Discord(String),
+    #[error("drawing a chart failed: {0}")]
+    Chart(String),
 }
 
 impl Error {

@@ -21,6 +21,10 @@
 //! - [`settings`], [`clock`], [`error`]: settings loaded once, the injectable clock, and the
 //!   error types with their user-facing wording.
 
+pub mod analysis;
+pub mod benchmarks;
+pub mod brands;
+pub mod chart;
 pub mod cli;
 pub mod clock;
 pub mod command;
@@ -28,7 +32,9 @@ pub mod console;
 pub mod discord;
 pub mod dispatcher;
 pub mod error;
+pub mod import;
 pub mod numbers;
+pub mod period;
 pub mod plugin;
 #[path = "../plugins/mod.rs"]
 pub mod plugins;

@@ -28,6 +28,48 @@ pub trait Plugin: Send + Sync {
     /// Computes the metric from validated options. `history` holds what is already stored for the
     /// brand (empty when no brand was named). Errors here mean nothing is stored.
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError>;
+
+    /// The metric's name in reports, comparisons and digests: "CTR", "Audience".
+    fn label(&self) -> &'static str;
+
+    /// The metric over a period, from its series each aggregated by its own rule; `None` when
+    /// the period holds no data for it.
+    fn summarize(&self, totals: &Totals) -> Option<Summary>;
+}
+
+/// A brand's series over a period (or across platforms), each aggregated by its rule.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals(pub HashMap<&'static str, i64>);
+
+impl Totals {
+    pub fn get(&self, series: &str) -> Option<i64> {
+        self.0.get(series).copied()
+    }
+}
+
+/// A metric's value over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// What is ranked and compared: a count, a rate in percent, or a score.
+    pub value: f64,
+    pub unit: Unit,
+    /// The value as people read it: `20.0% (95% CI 13.3-28.9%, n=100)`, `1,554,200`.
+    pub text: String,
+    /// The 95% interval of a rate, in percent: two brands whose intervals overlap are within
+    /// the noise of each other.
+    pub interval: Option<(f64, f64)>,
+    /// Named parts worth a line of their own in a digest (applause, conversation,
+    /// amplification).
+    pub parts: Vec<(&'static str, i64)>,
+}
+
+/// What a metric's value measures, which decides how gaps between values are written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Unit {
+    Count,
+    Percent,
+    /// A score such as net sentiment, from -100 to +100.
+    Score,
 }
 
 /// A stored input of a metric, such as `clicks` or `followers`. Series names are shared between
@@ -97,6 +139,22 @@ impl Registry {
 
     pub fn by_command(&self, command: &str) -> Option<&dyn Plugin> {
         self.plugins().find(|p| p.command().name == command)
+    }
+
+    pub fn by_name(&self, name: &str) -> Option<&dyn Plugin> {
+        self.plugins().find(|p| p.name() == name)
+    }
+
+    /// The names of the enabled plugins, as a metric option offers them.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.plugins().map(|p| p.name()).collect()
+    }
+
+    /// A stored series as a plugin declares it, with its aggregation rule.
+    pub fn series(&self, name: &str) -> Option<Series> {
+        self.plugins()
+            .flat_map(|p| p.series().iter().copied())
+            .find(|s| s.name == name)
     }
 }
 

@@ -22,6 +22,8 @@ pub const DEFAULT_PATH: &str = "config/metricord.toml";
 pub struct Settings {
     /// IANA name of the team's timezone: "today" for a snapshot's default date.
     pub timezone: String,
+    /// The industry benchmarks file.
+    pub benchmarks: String,
     pub database: DatabaseSettings,
     pub plugins: PluginSettings,
     pub brands: BrandSettings,
@@ -67,6 +69,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             timezone: "UTC".to_string(),
+            benchmarks: "config/benchmarks.toml".to_string(),
             database: DatabaseSettings::default(),
             plugins: PluginSettings::default(),
             brands: BrandSettings::default(),

@@ -18,6 +18,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use crate::error::{Error, Result, UserError};
+use crate::period::Period;
 use crate::plugin::History;
 use crate::settings::DatabaseSettings;
 
@@ -56,6 +57,76 @@ pub struct Logged {
     /// Series whose earlier value for the same day was replaced, with that value.
     pub replaced: Vec<(&'static str, i64)>,
 }
+
+/// A guild's brand.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Brand {
+    pub id: i64,
+    pub name: String,
+    pub competitor: bool,
+}
+
+/// A brand as `/brand list` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrandListing {
+    pub brand: Brand,
+    pub landscapes: Vec<String>,
+    pub snapshots: i64,
+}
+
+/// A series of one brand and platform over a period, aggregated every way a series can be: the
+/// caller picks the one the series' rule asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregated {
+    pub brand_id: i64,
+    pub platform: String,
+    pub series: String,
+    pub sum: i64,
+    pub max: i64,
+    /// The value on the period's last day with data.
+    pub last: i64,
+}
+
+/// One stored value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub brand_id: i64,
+    pub platform: String,
+    pub series: String,
+    pub day: NaiveDate,
+    pub value: i64,
+}
+
+/// One checked row of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportRow {
+    pub day: NaiveDate,
+    pub brand: String,
+    pub platform: String,
+    pub series: &'static str,
+    pub value: i64,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    /// Rows that replaced a value already stored.
+    pub replaced: u64,
+    pub brands_created: Vec<String>,
+}
+
+/// Rows staged per statement: SQLite allows 32,766 parameters, and fewer, larger statements
+/// are what makes a million-row import quick.
+const IMPORT_BATCH: usize = 500;
+
+/// The staging insert for a full batch, built once.
+static IMPORT_BATCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let row = "(?, ?, ?, ?, ?, ?, ?)";
+    format!(
+        "INSERT INTO temp.import_rows (line, day, brand, brand_key, platform, series, value) VALUES {}",
+        vec![row; IMPORT_BATCH].join(", ")
+    )
+});
 
 /// Brand names compare trimmed and without case.
 pub fn brand_key(name: &str) -> String {
@@ -149,7 +220,7 @@ impl Store {
                 "INSERT INTO snapshots
                      (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (guild_id, brand_id, series, platform, day) DO UPDATE SET
+                 ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
                      value = excluded.value, logged_by = excluded.logged_by,
                      logged_at = excluded.logged_at, source = excluded.source",
             )
@@ -250,17 +321,350 @@ impl Store {
         Ok(names)
     }
 
-    /// Every stored value of a guild, oldest first: `(day, brand, platform, series, value)`.
+    /// The guild's brand called `name` (any case).
+    pub async fn brand(&self, guild_id: u64, name: &str) -> Result<Option<Brand>> {
+        let row = sqlx::query(
+            "SELECT id, name, competitor FROM brands WHERE guild_id = ? AND name_key = ?",
+        )
+        .bind(self::guild_id(guild_id))
+        .bind(brand_key(name))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| brand_from_row(&row)).transpose()
+    }
+
+    /// Every brand of the guild, by name.
+    pub async fn brands(&self, guild_id: u64) -> Result<Vec<Brand>> {
+        let rows = sqlx::query(
+            "SELECT id, name, competitor FROM brands WHERE guild_id = ? ORDER BY name_key",
+        )
+        .bind(self::guild_id(guild_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(brand_from_row).collect()
+    }
+
+    /// Adds a brand, or updates its competitor flag, and puts it in `landscape` (created if
+    /// new). Returns whether the brand was new.
+    pub async fn add_brand(
+        &self,
+        guild_id: u64,
+        name: &str,
+        competitor: Option<bool>,
+        landscape: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let guild = self::guild_id(guild_id);
+        let mut tx = self.begin_write().await?;
+        let (brand_id, created) = match find_brand(&mut tx, guild, name).await? {
+            Some((id, _)) => (id, false),
+            None => (create_brand(&mut tx, guild, name, at).await?, true),
+        };
+        if let Some(competitor) = competitor {
+            sqlx::query("UPDATE brands SET competitor = ? WHERE id = ?")
+                .bind(competitor)
+                .bind(brand_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(landscape) = landscape {
+            sqlx::query(
+                "INSERT INTO landscapes (guild_id, name, name_key) VALUES (?, ?, ?)
+                 ON CONFLICT (guild_id, name_key) DO NOTHING",
+            )
+            .bind(guild)
+            .bind(landscape.trim())
+            .bind(brand_key(landscape))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO landscape_brands (landscape_id, brand_id)
+                 SELECT id, ? FROM landscapes WHERE guild_id = ? AND name_key = ?",
+            )
+            .bind(brand_id)
+            .bind(guild)
+            .bind(brand_key(landscape))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Every brand with its landscapes and how many values are stored for it.
+    pub async fn brand_listing(&self, guild_id: u64) -> Result<Vec<BrandListing>> {
+        let rows = sqlx::query(
+            "SELECT b.id, b.name, b.competitor,
+                    (SELECT group_concat(l.name, ', ') FROM landscape_brands lb
+                       JOIN landscapes l ON l.id = lb.landscape_id WHERE lb.brand_id = b.id),
+                    (SELECT COUNT(*) FROM snapshots s WHERE s.guild_id = b.guild_id AND s.brand_id = b.id)
+             FROM brands b WHERE b.guild_id = ? ORDER BY b.name_key",
+        )
+        .bind(self::guild_id(guild_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let landscapes: Option<String> = row.try_get(3)?;
+                Ok(BrandListing {
+                    brand: brand_from_row(row)?,
+                    landscapes: landscapes
+                        .map(|l| l.split(", ").map(str::to_string).collect())
+                        .unwrap_or_default(),
+                    snapshots: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Renames a brand; refuses a name another brand of the guild already has.
+    pub async fn rename_brand(&self, guild_id: u64, brand: &Brand, to: &str) -> Result<()> {
+        let guild = self::guild_id(guild_id);
+        let mut tx = self.begin_write().await?;
+        if let Some((id, existing)) = find_brand(&mut tx, guild, to).await?
+            && id != brand.id
+        {
+            return Err(UserError::BrandExists { name: existing }.into());
+        }
+        sqlx::query("UPDATE brands SET name = ?, name_key = ? WHERE id = ? AND guild_id = ?")
+            .bind(to.trim())
+            .bind(brand_key(to))
+            .bind(brand.id)
+            .bind(guild)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many values are stored for a brand.
+    pub async fn snapshot_count(&self, guild_id: u64, brand: &Brand) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM snapshots WHERE guild_id = ? AND brand_id = ?",
+            )
+            .bind(self::guild_id(guild_id))
+            .bind(brand.id)
+            .fetch_one(&self.pool)
+            .await?,
+        )
+    }
+
+    /// Removes a brand with all its values; returns how many values went with it.
+    pub async fn remove_brand(&self, guild_id: u64, brand: &Brand) -> Result<u64> {
+        let guild = self::guild_id(guild_id);
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM snapshots WHERE guild_id = ? AND brand_id = ?")
+            .bind(guild)
+            .bind(brand.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM brands WHERE guild_id = ? AND id = ?")
+            .bind(guild)
+            .bind(brand.id)
+            .execute(&mut *tx)
+            .await?;
+        drop_empty_landscapes(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
+    /// Takes a brand out of a landscape; returns whether it was in it.
+    pub async fn leave_landscape(
+        &self,
+        guild_id: u64,
+        brand: &Brand,
+        landscape: &str,
+    ) -> Result<bool> {
+        let guild = self::guild_id(guild_id);
+        let mut tx = self.begin_write().await?;
+        let left = sqlx::query(
+            "DELETE FROM landscape_brands WHERE brand_id = ?
+               AND landscape_id IN (SELECT id FROM landscapes WHERE guild_id = ? AND name_key = ?)",
+        )
+        .bind(brand.id)
+        .bind(guild)
+        .bind(brand_key(landscape))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        drop_empty_landscapes(&mut tx, guild).await?;
+        tx.commit().await?;
+        Ok(left > 0)
+    }
+
+    /// The brands of a landscape, by name; `None` if the guild has no such landscape.
+    pub async fn landscape(
+        &self,
+        guild_id: u64,
+        name: &str,
+    ) -> Result<Option<(String, Vec<Brand>)>> {
+        let guild = self::guild_id(guild_id);
+        let Some(landscape): Option<(i64, String)> =
+            sqlx::query_as("SELECT id, name FROM landscapes WHERE guild_id = ? AND name_key = ?")
+                .bind(guild)
+                .bind(brand_key(name))
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT b.id, b.name, b.competitor FROM landscape_brands lb JOIN brands b ON b.id = lb.brand_id
+             WHERE lb.landscape_id = ? ORDER BY b.name_key",
+        )
+        .bind(landscape.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let brands = rows.iter().map(brand_from_row).collect::<Result<_>>()?;
+        Ok(Some((landscape.1, brands)))
+    }
+
+    /// The brands that share a landscape with `brand`: its competitive set.
+    pub async fn peers(&self, guild_id: u64, brand: &Brand) -> Result<Vec<Brand>> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT b.id, b.name, b.competitor FROM landscape_brands mine
+               JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
+               JOIN brands b ON b.id = theirs.brand_id
+             WHERE mine.brand_id = ? AND b.id <> ? AND b.guild_id = ? ORDER BY b.name_key",
+        )
+        .bind(brand.id)
+        .bind(brand.id)
+        .bind(self::guild_id(guild_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(brand_from_row).collect()
+    }
+
+    /// Names of the guild's landscapes containing `typed`, those starting with it first.
+    pub async fn landscape_names(
+        &self,
+        guild_id: u64,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT name FROM landscapes WHERE guild_id = ? AND instr(name_key, ?) > 0
+             ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?",
+        )
+        .bind(self::guild_id(guild_id))
+        .bind(brand_key(typed))
+        .bind(brand_key(typed))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Each series of `brands` over `period` on each platform (or only `platform`), aggregated.
+    pub async fn aggregate(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+    ) -> Result<Vec<Aggregated>> {
+        // The brand list goes in as one JSON array, so that one prepared statement serves any
+        // number of brands; the primary key then finds each brand's days as one range.
+        let rows = sqlx::query(
+            "SELECT s.brand_id, s.platform, s.series, SUM(s.value), MAX(s.value),
+                    (SELECT l.value FROM snapshots l
+                      WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
+                        AND l.day BETWEEN ?1 AND ?2 AND l.series = s.series AND l.platform = s.platform
+                      ORDER BY l.day DESC LIMIT 1)
+             FROM snapshots s
+             WHERE s.guild_id = ?3 AND s.brand_id IN (SELECT value FROM json_each(?4))
+               AND s.day BETWEEN ?1 AND ?2 AND (?5 IS NULL OR s.platform = ?5)
+             GROUP BY s.brand_id, s.series, s.platform",
+        )
+        .bind(period.from.to_string())
+        .bind(period.to.to_string())
+        .bind(self::guild_id(guild_id))
+        .bind(json_ids(brands))
+        .bind(platform)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Aggregated {
+                    brand_id: row.try_get(0)?,
+                    platform: row.try_get(1)?,
+                    series: row.try_get(2)?,
+                    sum: row.try_get(3)?,
+                    max: row.try_get(4)?,
+                    last: row.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored value of `brands` over `period` for the given series, oldest first.
+    pub async fn values(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+        series: &[&str],
+    ) -> Result<Vec<Stored>> {
+        let series = format!(
+            "[{}]",
+            series
+                .iter()
+                .map(|s| format!("\"{s}\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let rows = sqlx::query(
+            "SELECT brand_id, platform, series, day, value FROM snapshots
+             WHERE guild_id = ?1 AND brand_id IN (SELECT value FROM json_each(?2))
+               AND day BETWEEN ?3 AND ?4 AND (?5 IS NULL OR platform = ?5)
+               AND series IN (SELECT value FROM json_each(?6))
+             ORDER BY day",
+        )
+        .bind(self::guild_id(guild_id))
+        .bind(json_ids(brands))
+        .bind(period.from.to_string())
+        .bind(period.to.to_string())
+        .bind(platform)
+        .bind(series)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let day: String = row.try_get(3)?;
+                Ok(Stored {
+                    brand_id: row.try_get(0)?,
+                    platform: row.try_get(1)?,
+                    series: row.try_get(2)?,
+                    day: NaiveDate::parse_from_str(&day, "%Y-%m-%d")
+                        .map_err(|e| Error::Database(sqlx::Error::Decode(e.into())))?,
+                    value: row.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every stored value of a guild, oldest first, as `(day, brand, platform, series, value)`;
+    /// only of `brands` and within `period` when given.
     pub async fn snapshots(
         &self,
         guild_id: u64,
+        brands: Option<&[i64]>,
+        period: Option<Period>,
     ) -> Result<Vec<(String, String, String, String, i64)>> {
         let rows = sqlx::query(
             "SELECT s.day, b.name, s.platform, s.series, s.value
              FROM snapshots s JOIN brands b ON b.id = s.brand_id
-             WHERE s.guild_id = ? ORDER BY s.day, b.name_key, s.platform, s.series",
+             WHERE s.guild_id = ?1
+               AND (?2 IS NULL OR s.brand_id IN (SELECT value FROM json_each(?2)))
+               AND (?3 IS NULL OR s.day BETWEEN ?3 AND ?4)
+             ORDER BY s.day, b.name_key, s.platform, s.series",
         )
         .bind(self::guild_id(guild_id))
+        .bind(brands.map(json_ids))
+        .bind(period.map(|p| p.from.to_string()))
+        .bind(period.map(|p| p.to.to_string()))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -275,11 +679,141 @@ impl Store {
             })
             .collect()
     }
+
+    /// Stores checked rows in one transaction, creating their brands: all of them or, on any
+    /// failure, none.
+    pub async fn import(
+        &self,
+        guild_id: u64,
+        rows: &[ImportRow],
+        logged_by: u64,
+        at: DateTime<Utc>,
+    ) -> Result<Imported> {
+        let guild = self::guild_id(guild_id);
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS import_rows (
+                 line INTEGER, day TEXT, brand TEXT, brand_key TEXT, platform TEXT, series TEXT,
+                 value INTEGER)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM temp.import_rows")
+            .execute(&mut *tx)
+            .await?;
+        for (batch_no, batch) in rows.chunks(IMPORT_BATCH).enumerate() {
+            let first_line = batch_no * IMPORT_BATCH;
+            if batch.len() == IMPORT_BATCH {
+                let mut query = sqlx::query(IMPORT_BATCH_SQL.as_str());
+                for (i, row) in batch.iter().enumerate() {
+                    query = bind_row(query, (first_line + i) as i64, row);
+                }
+                query.execute(&mut *tx).await?;
+                continue;
+            }
+            for (i, row) in batch.iter().enumerate() {
+                let query = sqlx::query(
+                    "INSERT INTO temp.import_rows (line, day, brand, brand_key, platform, series, value)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                );
+                bind_row(query, (first_line + i) as i64, row)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        // A new brand takes its name as first written in the file.
+        let brands_created: Vec<String> = sqlx::query_scalar(
+            "INSERT INTO brands (guild_id, name, name_key, created_at)
+             SELECT ?1, brand, brand_key, ?2 FROM (
+                 SELECT brand, brand_key, MIN(line) FROM temp.import_rows GROUP BY brand_key)
+             WHERE brand_key NOT IN (SELECT name_key FROM brands WHERE guild_id = ?1)
+             RETURNING name",
+        )
+        .bind(guild)
+        .bind(at.to_rfc3339())
+        .fetch_all(&mut *tx)
+        .await?;
+        let replaced: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM temp.import_rows i
+               JOIN brands b ON b.guild_id = ?1 AND b.name_key = i.brand_key
+               JOIN snapshots s ON s.guild_id = ?1 AND s.brand_id = b.id AND s.day = i.day
+                AND s.series = i.series AND s.platform = i.platform",
+        )
+        .bind(guild)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO snapshots
+                 (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
+             SELECT ?1, b.id, i.platform, i.series, i.day, i.value, ?2, ?3, 'import'
+             FROM temp.import_rows i JOIN brands b ON b.guild_id = ?1 AND b.name_key = i.brand_key
+             WHERE true
+             ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
+                 value = excluded.value, logged_by = excluded.logged_by,
+                 logged_at = excluded.logged_at, source = excluded.source",
+        )
+        .bind(guild)
+        .bind(logged_by as i64)
+        .bind(at.to_rfc3339())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM temp.import_rows")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Imported {
+            replaced: replaced as u64,
+            brands_created,
+        })
+    }
+}
+
+fn bind_row<'q>(
+    query: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments>,
+    line: i64,
+    row: &'q ImportRow,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments> {
+    query
+        .bind(line)
+        .bind(row.day.to_string())
+        .bind(row.brand.trim())
+        .bind(brand_key(&row.brand))
+        .bind(row.platform.as_str())
+        .bind(row.series)
+        .bind(row.value)
+}
+
+fn brand_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Brand> {
+    Ok(Brand {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        competitor: row.try_get(2)?,
+    })
+}
+
+/// Brand ids as a JSON array, for `json_each`.
+fn json_ids(ids: &[i64]) -> String {
+    format!(
+        "[{}]",
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    )
 }
 
 /// Discord ids are below 2^63, so they fit SQLite's signed integers unchanged.
 fn guild_id(id: u64) -> i64 {
     id as i64
+}
+
+/// A landscape whose last brand left it is gone too.
+async fn drop_empty_landscapes(tx: &mut Transaction<'static, Sqlite>, guild: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM landscapes WHERE guild_id = ?
+           AND NOT EXISTS (SELECT 1 FROM landscape_brands WHERE landscape_id = landscapes.id)",
+    )
+    .bind(guild)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn find_brand(
@@ -376,7 +910,7 @@ mod tests {
             err,
             Error::User(UserError::BrandNotCreated { .. })
         ));
-        assert!(store.snapshots(1).await.unwrap().is_empty());
+        assert!(store.snapshots(1, None, None).await.unwrap().is_empty());
     }
 
     #[tokio::test]

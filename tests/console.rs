@@ -34,7 +34,7 @@ async fn a_calculator_command_answers_with_the_rate_its_formula_and_interval_and
         out.contains("clicks / impressions × 100 = 20 / 100 × 100"),
         "{out}"
     );
-    assert!(db.store().await.snapshots(0).await.unwrap().is_empty());
+    assert!(db.stored(0).await.is_empty());
 }
 
 #[tokio::test]
@@ -54,7 +54,7 @@ async fn naming_a_brand_stores_a_snapshot_and_logging_it_again_replaces_it() {
         "{out}"
     );
     assert_eq!(
-        db.store().await.snapshots(0).await.unwrap(),
+        db.stored(0).await,
         vec![
             snapshot("2026-11-02", "Ballet West", "instagram", "clicks", 30),
             snapshot("2026-11-02", "Ballet West", "instagram", "impressions", 120),
@@ -123,7 +123,7 @@ async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_re
         out.contains("Conversion rate 20.0%"),
         "the console stopped early:\n{out}"
     );
-    assert!(db.store().await.snapshots(0).await.unwrap().is_empty());
+    assert!(db.stored(0).await.is_empty());
 }
 
 #[tokio::test]
@@ -134,7 +134,7 @@ async fn dates_in_the_future_are_refused() {
         out.contains("`date` must be a date written YYYY-MM-DD, today ("),
         "{out}"
     );
-    assert!(db.store().await.snapshots(0).await.unwrap().is_empty());
+    assert!(db.stored(0).await.is_empty());
 }
 
 #[tokio::test]
@@ -144,9 +144,8 @@ async fn the_guild_option_acts_on_that_servers_data_only() {
         &["--guild", "42"],
         "/mentions mentions:7 brand:Acme date:2026-11-02\n",
     );
-    let store = db.store().await;
-    assert_eq!(store.snapshots(42).await.unwrap().len(), 1);
-    assert!(store.snapshots(0).await.unwrap().is_empty());
+    assert_eq!(db.stored(42).await.len(), 1);
+    assert!(db.stored(0).await.is_empty());
 }
 
 #[tokio::test]

@@ -37,7 +37,9 @@ impl Bot {
             ..Settings::default()
         };
         let store = Store::open(&settings.database).await.expect("database");
-        let dispatcher = Arc::new(Dispatcher::new(Arc::new(settings), store, Clock::System));
+        let dispatcher = Arc::new(
+            Dispatcher::new(Arc::new(settings), store, Clock::System).expect("dispatcher"),
+        );
         let connection = Connection {
             token: SecretString::new("fake-token".to_string()),
             api_proxy: Some(fake.base_url.clone()),
@@ -196,13 +198,7 @@ async fn a_snapshot_logged_with_a_brand_is_read_back_by_a_later_command() {
     assert_eq!(fields[0]["name"], "Growth since 2026-10-01");
     assert_eq!(fields[0]["value"], "+5,000 (+5.00%)");
     assert_eq!(answer.json["data"]["allowed_mentions"]["parse"], json!([]));
-    let stored = bot
-        .db
-        .store()
-        .await
-        .snapshots(GUILD_ID)
-        .await
-        .expect("snapshots");
+    let stored = bot.db.stored(GUILD_ID).await;
     assert_eq!(stored.len(), 2);
     bot.stop().await;
 }
@@ -226,15 +222,7 @@ async fn bad_input_is_answered_with_an_ephemeral_error_and_nothing_is_stored() {
         answer.json["data"]["content"],
         "`impressions` must be above 0: a click-through rate needs at least one impression."
     );
-    assert!(
-        bot.db
-            .store()
-            .await
-            .snapshots(GUILD_ID)
-            .await
-            .expect("snapshots")
-            .is_empty()
-    );
+    assert!(bot.db.stored(GUILD_ID).await.is_empty());
     bot.stop().await;
 }
 

@@ -45,7 +45,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
     };
     let mut option = CreateCommandOption::new(kind, spec.name, spec.description)
         .required(spec.required)
-        .set_autocomplete(spec.autocomplete);
+        .set_autocomplete(spec.suggest.is_some());
     match &spec.kind {
         Kind::Integer { min, max } => {
             // Discord's integer options carry at most 2^53 in magnitude; metricord's are counts.

@@ -31,9 +31,10 @@
 // Each test binary compiles this module separately and uses only part of it.
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -58,6 +59,8 @@ pub const WAIT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const RETRY_AFTER_SECS: f64 = 0.1;
 /// Permissions of the invoking member unless overridden (VIEW_CHANNEL, SEND_MESSAGES, ...).
 pub const DEFAULT_PERMISSIONS: u64 = 104_324_673;
+/// How long a message nonce stays unique for `enforce_nonce` ("the past few minutes").
+pub const NONCE_WINDOW: Duration = Duration::from_secs(5 * 60);
 const TIMESTAMP: &str = "2024-01-01T00:00:00.000000+00:00";
 
 /// One REST request as seen by the fake.
@@ -97,6 +100,15 @@ struct Fault {
     remaining: usize,
 }
 
+/// A message created by `POST /channels/{id}/messages`.
+struct Posted {
+    channel: u64,
+    nonce: Value,
+    at: Instant,
+    request: Recorded,
+    message: Value,
+}
+
 /// The current gateway connection; dropping `tx` makes its task drop the socket.
 struct Conn {
     id: u64,
@@ -109,6 +121,11 @@ struct Inner {
     requests: Vec<Recorded>,
     faults: Vec<Fault>,
     delay: Option<Duration>,
+    posted: Vec<Posted>,
+    /// Channels whose message posts fail, with the status to answer.
+    forbidden: HashMap<u64, u16>,
+    /// Files served under `/attachments/{id}/...`, as (content type, bytes) by attachment id.
+    hosted: HashMap<String, (String, Vec<u8>)>,
     /// Gateway payloads received from the client, in order.
     frames: Vec<Value>,
     conn: Option<Conn>,
@@ -134,6 +151,35 @@ impl Inner {
         self.seq += 1;
         self.send(json!({"op": 0, "t": event, "s": self.seq, "d": data}));
         self.seq
+    }
+
+    /// Creates a message, or returns the earlier one if `enforce_nonce` finds its nonce;
+    /// `Err(status)` for a forbidden channel.
+    fn post_message(&mut self, channel: u64, rec: &Recorded) -> Result<Value, u16> {
+        if let Some(&status) = self.forbidden.get(&channel) {
+            return Err(status);
+        }
+        let nonce = &rec.json["nonce"];
+        if rec.json["enforce_nonce"] == true && !nonce.is_null() {
+            let earlier = self.posted.iter().find(|p| {
+                p.channel == channel && p.nonce == *nonce && p.at.elapsed() < NONCE_WINDOW
+            });
+            if let Some(earlier) = earlier {
+                return Ok(earlier.message.clone());
+            }
+        }
+        let message = message_json(&channel.to_string(), &rec.json);
+        self.posted.push(Posted {
+            channel,
+            nonce: nonce.clone(),
+            at: Instant::now(),
+            request: Recorded {
+                status: 200,
+                ..rec.clone()
+            },
+            message: message.clone(),
+        });
+        Ok(message)
     }
 }
 
@@ -250,6 +296,51 @@ impl FakeDiscord {
     /// Delays every REST answer (after recording the request).
     pub fn set_delay(&self, delay: Option<Duration>) {
         self.shared.update(|i| i.delay = delay);
+    }
+
+    /// The distinct messages created in `channel_id` by `POST /channels/{id}/messages`, as the
+    /// requests that created them: nonce-deduplicated and failed posts are left out.
+    pub fn channel_messages(&self, channel_id: u64) -> Vec<Recorded> {
+        let i = self.shared.lock();
+        let posted = i.posted.iter().filter(|p| p.channel == channel_id);
+        posted.map(|p| p.request.clone()).collect()
+    }
+
+    /// From now on answers `POST /channels/{channel_id}/messages` with 403 `Missing Access`
+    /// (50001) or 404 `Unknown Channel` (10003).
+    pub fn forbid_channel(&self, channel_id: u64, status: u16) {
+        assert!(
+            matches!(status, 403 | 404),
+            "forbid_channel: 403 or 404, not {status}"
+        );
+        self.shared
+            .update(|i| i.forbidden.insert(channel_id, status));
+    }
+
+    /// Serves `bytes` at `{base_url}/attachments/{id}/{filename}` and returns a matching
+    /// Attachment object, for [`InteractionBuilder::attachment`] or message payloads.
+    pub fn host_file(&self, filename: &str, bytes: impl Into<Vec<u8>>) -> Value {
+        let (id, bytes) = (next_id().to_string(), bytes.into());
+        let extension = filename
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase());
+        let content_type = match extension.as_deref() {
+            Some("png") => "image/png",
+            Some("jpg" | "jpeg") => "image/jpeg",
+            Some("txt") => "text/plain; charset=utf-8",
+            Some("csv") => "text/csv; charset=utf-8",
+            Some("json") => "application/json",
+            _ => "application/octet-stream",
+        };
+        let url = format!("{}/attachments/{id}/{filename}", self.base_url);
+        let attachment = json!({
+            "id": id, "filename": filename, "size": bytes.len(), "url": url, "proxy_url": url,
+            "content_type": content_type, "description": null, "height": null, "width": null,
+            "ephemeral": true,
+        });
+        let file = (content_type.to_string(), bytes);
+        self.shared.update(|i| i.hosted.insert(id, file));
+        attachment
     }
 
     /// Gateway payloads received from the client so far (IDENTIFY, heartbeats, RESUME, ...).
@@ -450,13 +541,36 @@ fn route(shared: &Shared, rec: &Recorded) -> Response {
         ("PATCH", ["webhooks", _, _, "messages", "@original"]) | ("POST", ["webhooks", _, _]) => {
             ok(message_json(&CHANNEL_ID.to_string(), &rec.json))
         }
-        ("POST", ["channels", channel, "messages"]) => ok(message_json(channel, &rec.json)),
+        ("POST", ["channels", channel, "messages"]) => {
+            match shared.update(|i| i.post_message(channel.parse().unwrap_or(0), rec)) {
+                Ok(message) => ok(message),
+                Err(status) => channel_error(status),
+            }
+        }
+        ("GET", ["attachments", id, _]) => match shared.lock().hosted.get(*id) {
+            Some((content_type, bytes)) => (
+                [(header::CONTENT_TYPE, content_type.clone())],
+                bytes.clone(),
+            )
+                .into_response(),
+            None => StatusCode::NOT_FOUND.into_response(),
+        },
         _ => (
             StatusCode::NOT_FOUND,
             axum::Json(json!({"message": "404: Not Found", "code": 0})),
         )
             .into_response(),
     }
+}
+
+fn channel_error(status: u16) -> Response {
+    let body = if status == 403 {
+        json!({"message": "Missing Access", "code": 50001})
+    } else {
+        json!({"message": "Unknown Channel", "code": 10003})
+    };
+    let status = StatusCode::from_u16(status).expect("valid HTTP status");
+    (status, axum::Json(body)).into_response()
 }
 
 fn fault_response(status: u16) -> Response {
@@ -728,7 +842,7 @@ fn message_json(channel_id: &str, body: &Value) -> Value {
         "timestamp": TIMESTAMP, "edited_timestamp": null, "tts": false,
         "mention_everyone": false, "mentions": [], "mention_roles": [], "attachments": [],
         "embeds": [], "pinned": false, "type": 0, "flags": body["flags"].as_u64().unwrap_or(0),
-        "application_id": APP_ID.to_string(), "webhook_id": null,
+        "application_id": APP_ID.to_string(), "webhook_id": null, "nonce": body["nonce"],
     })
 }
 
@@ -832,6 +946,8 @@ pub struct InteractionBuilder {
     roles: Vec<u64>,
     permissions: u64,
     locale: String,
+    /// (option name, Attachment object), added to the options and `resolved` by `build`.
+    attachments: Vec<(String, Value)>,
 }
 
 /// An application command interaction (type 2) for the slash command `name`, invoked by
@@ -848,6 +964,7 @@ pub fn interaction(name: &str) -> InteractionBuilder {
         roles: Vec::new(),
         permissions: DEFAULT_PERMISSIONS,
         locale: "en-US".to_string(),
+        attachments: Vec::new(),
     }
 }
 
@@ -862,6 +979,13 @@ pub fn autocomplete(name: &str) -> InteractionBuilder {
 impl InteractionBuilder {
     pub fn options(mut self, options: Vec<Value>) -> Self {
         self.options = options;
+        self
+    }
+
+    /// An attachment option (type 11) for a file from [`FakeDiscord::host_file`]. Added at
+    /// build time, after any [`options`](Self::options), to the innermost subcommand if any.
+    pub fn attachment(mut self, option_name: &str, attachment: Value) -> Self {
+        self.attachments.push((option_name.to_string(), attachment));
         self
     }
 
@@ -919,6 +1043,14 @@ impl InteractionBuilder {
                 "options": self.options,
             },
         });
+        for (name, attachment) in &self.attachments {
+            let id = attachment["id"]
+                .as_str()
+                .expect("attachment from host_file");
+            let options = innermost_options(&mut v["data"]["options"]);
+            options.push(typed_opt(name, 11, id));
+            v["data"]["resolved"]["attachments"][id] = attachment.clone();
+        }
         if let Some(guild_id) = self.guild_id {
             v["guild_id"] = json!(guild_id.to_string());
             v["guild_locale"] = json!("en-US");
@@ -932,5 +1064,22 @@ impl InteractionBuilder {
             v["context"] = json!(1);
         }
         v
+    }
+}
+
+/// The options of the innermost subcommand (group) in `options`, or `options` itself.
+fn innermost_options(options: &mut Value) -> &mut Vec<Value> {
+    let nested = options.as_array().and_then(|o| {
+        o.iter()
+            .position(|o| matches!(o["type"].as_u64(), Some(1 | 2)))
+    });
+    match nested {
+        Some(at) => innermost_options(&mut options[at]["options"]),
+        None => {
+            if options.is_null() {
+                *options = json!([]);
+            }
+            options.as_array_mut().expect("options array")
+        }
     }
 }

@@ -40,6 +40,15 @@ impl TestDb {
         .expect("the test database opens")
     }
 
+    /// Every value stored for a guild: `(day, brand, platform, series, value)`.
+    pub async fn stored(&self, guild_id: u64) -> Vec<(String, String, String, String, i64)> {
+        self.store()
+            .await
+            .snapshots(guild_id, None, None)
+            .await
+            .expect("the test database reads")
+    }
+
     /// Pipes `input` into `metricord console` on this database; returns what it printed and its
     /// exit status.
     pub fn console(&self, args: &[&str], input: &str) -> (String, String, i32) {

@@ -1,0 +1,639 @@
+//! Questions over stored snapshots: `/report`, `/compare`, `/trend` and `/benchmark`.
+//!
+//! Every question goes through the plugins: the storage layer aggregates each series every way
+//! a series can be aggregated, this module keeps the way each series' plugin declares (sum,
+//! last, largest), and the metric's plugin turns the totals into its value and words. So a new
+//! plugin appears in every question without a line changed here. Across platforms, a brand's
+//! totals are the sum of its platforms' totals (its audience is the sum of its followers on
+//! each platform).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::chart::{self, Line};
+use crate::command::{
+    CommandSpec, Embed, Field, File, Kind, OptionSpec, Options, PLATFORMS, Reply,
+};
+use crate::dispatcher::Context;
+use crate::error::{Result, UserError};
+use crate::numbers::{change, percent, thousands};
+use crate::period::Period;
+use crate::plugin::{Aggregate, Plugin, Registry, Summary, Totals, Unit};
+use crate::storage::{Aggregated, Brand, Stored};
+
+/// The period a question covers when none is given.
+const DEFAULT_PERIOD: i64 = 30;
+/// Longer trends are drawn one point per week rather than per day.
+const DAILY_POINTS_UP_TO: i64 = 92;
+
+/// The query commands, offering the enabled metrics as choices.
+pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
+    let metric =
+        || OptionSpec::new("metric", "The metric", Kind::Choice(registry.names())).required();
+    let period = || {
+        OptionSpec::new(
+            "period",
+            "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default 30d)",
+            Kind::Text { max_len: 25 },
+        )
+    };
+    let platform = || {
+        OptionSpec::new(
+            "platform",
+            "Only this platform",
+            Kind::Choice(PLATFORMS.to_vec()),
+        )
+    };
+    vec![
+        CommandSpec {
+            name: "report",
+            description: "Every metric of a brand over a period, against the period before",
+            options: vec![
+                OptionSpec::brand("brand", "The brand").required(),
+                period(),
+                platform(),
+            ],
+            ..CommandSpec::default()
+        },
+        CommandSpec {
+            name: "compare",
+            description: "Rank a landscape's brands on one metric, with the landscape average",
+            options: vec![
+                metric(),
+                OptionSpec::landscape("The brands to compare (default: every brand)"),
+                period(),
+                platform(),
+            ],
+            ..CommandSpec::default()
+        },
+        CommandSpec {
+            name: "trend",
+            description: "A chart of a metric over time, per platform or per brand of a landscape",
+            options: vec![
+                metric(),
+                OptionSpec::brand("brand", "One line per platform of this brand"),
+                OptionSpec::landscape("One line per brand of this landscape"),
+                period(),
+                platform(),
+            ],
+            slow: true,
+            ..CommandSpec::default()
+        },
+        CommandSpec {
+            name: "benchmark",
+            description: "A brand against industry benchmarks and its landscape's average",
+            options: vec![
+                metric(),
+                platform(),
+                OptionSpec::brand("brand", "The brand to hold against the benchmarks"),
+                period(),
+            ],
+            ..CommandSpec::default()
+        },
+    ]
+}
+
+/// `/report brand [period] [platform]`
+pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let brand = ctx.brand(options.text("brand").unwrap_or_default()).await?;
+    let period = period(ctx, options)?;
+    let platform = options.text("platform");
+    let now = by_platform(ctx, &[brand.id], period, platform).await?;
+    let before = by_platform(ctx, &[brand.id], period.previous(), platform).await?;
+    let mut fields = Vec::new();
+    for plugin in ctx.registry.plugins() {
+        let mut lines = Vec::new();
+        let platforms: Vec<&String> = now.keys().map(|(_, p)| p).collect();
+        if platforms.len() > 1 {
+            let (now, before) = (across(&now), across(&before));
+            if let Some(line) = report_line(
+                plugin,
+                "All platforms",
+                now.get(&brand.id),
+                before.get(&brand.id),
+            ) {
+                lines.push(line);
+            }
+        }
+        for platform in platforms {
+            let key = (brand.id, platform.clone());
+            if let Some(line) = report_line(plugin, platform, now.get(&key), before.get(&key)) {
+                lines.push(line);
+            }
+        }
+        if !lines.is_empty() {
+            fields.push(Field::new(plugin.label(), lines.join("\n")));
+        }
+    }
+    if fields.is_empty() {
+        return Ok(Reply::text(format!(
+            "No data for {} from {} to {}.",
+            brand.name, period.from, period.to
+        )));
+    }
+    Ok(Reply::embed(Embed {
+        title: format!("Report · {}", brand.name),
+        description: format!("{period}, each against the {} days before.", period.days()),
+        fields,
+        footer: None,
+    }))
+}
+
+fn report_line(
+    plugin: &dyn Plugin,
+    label: &str,
+    now: Option<&Totals>,
+    before: Option<&Totals>,
+) -> Option<String> {
+    let now = plugin.summarize(now?)?;
+    let before = before.and_then(|t| plugin.summarize(t));
+    Some(format!(
+        "{label}: {} · {}",
+        now.text,
+        change_text(before.as_ref(), &now)
+    ))
+}
+
+/// `/compare metric [landscape] [period] [platform]`
+pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let plugin = metric(ctx, options)?;
+    let (scope, brands) = ctx.scope(options.text("landscape")).await?;
+    let period = period(ctx, options)?;
+    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
+    let totals = across(&by_platform(ctx, &ids, period, options.text("platform")).await?);
+    let mut ranked: Vec<(&Brand, Summary)> = brands
+        .iter()
+        .filter_map(|b| Some((b, plugin.summarize(totals.get(&b.id)?)?)))
+        .collect();
+    if ranked.is_empty() {
+        return Ok(Reply::text(format!(
+            "No {} data for {scope} from {} to {}.",
+            plugin.label(),
+            period.from,
+            period.to
+        )));
+    }
+    ranked.sort_by(|a, b| b.1.value.total_cmp(&a.1.value));
+    let average = ranked.iter().map(|(_, s)| s.value).sum::<f64>() / ranked.len() as f64;
+    let total: f64 = ranked.iter().map(|(_, s)| s.value).sum();
+    let mut lines = Vec::new();
+    for (i, (brand, summary)) in ranked.iter().enumerate() {
+        let mut line = format!(
+            "**{}. {}**{} — {} · {} vs average",
+            i + 1,
+            brand.name,
+            if brand.competitor {
+                " (competitor)"
+            } else {
+                ""
+            },
+            summary.text,
+            gap_text(summary.unit, summary.value - average)
+        );
+        if summary.unit == Unit::Count && total > 0.0 {
+            line.push_str(&format!(
+                " · {} of the total",
+                percent(summary.value / total * 100.0)
+            ));
+        }
+        let noisy: Vec<&str> = ranked
+            .iter()
+            .filter(|(other, s)| other.id != brand.id && overlaps(summary, s))
+            .map(|(other, _)| other.name.as_str())
+            .collect();
+        if !noisy.is_empty() {
+            line.push_str(&format!(" · within the noise of {}", noisy.join(", ")));
+        }
+        lines.push(line);
+    }
+    let missing: Vec<&str> = brands
+        .iter()
+        .filter(|b| !ranked.iter().any(|(r, _)| r.id == b.id))
+        .map(|b| b.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        lines.push(format!("No data: {}", missing.join(", ")));
+    }
+    Ok(Reply::embed(Embed {
+        title: format!("{} · {scope}", plugin.label()),
+        description: lines.join("\n"),
+        fields: vec![Field::new(
+            "Average",
+            format!(
+                "{} over {} with data",
+                format_value(ranked[0].1.unit, average),
+                brands_count(ranked.len())
+            ),
+        )],
+        footer: Some(format!(
+            "{period}. Higher ranks first; overlapping 95% intervals mean the gap may be noise."
+        )),
+    }))
+}
+
+/// Whether two rates' 95% intervals overlap: their gap is within the noise.
+fn overlaps(a: &Summary, b: &Summary) -> bool {
+    match (a.interval, b.interval) {
+        (Some((a_low, a_high)), Some((b_low, b_high))) => a_low <= b_high && b_low <= a_high,
+        _ => false,
+    }
+}
+
+/// `/trend metric [brand] [landscape] [period] [platform]`
+pub async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let plugin = metric(ctx, options)?;
+    let period = period(ctx, options)?;
+    let platform = options.text("platform");
+    let (title, brands, per_brand) = match (options.text("brand"), options.text("landscape")) {
+        (Some(_), Some(_)) => {
+            return Err(UserError::Exclusive {
+                first: "brand",
+                second: "landscape",
+            }
+            .into());
+        }
+        (Some(name), None) => {
+            let brand = ctx.brand(name).await?;
+            (brand.name.clone(), vec![brand], false)
+        }
+        (None, landscape) => {
+            let (scope, brands) = ctx.scope(landscape).await?;
+            (scope, brands, true)
+        }
+    };
+    let lines = trend_lines(ctx, plugin, &brands, period, platform, per_brand).await?;
+    if lines.is_empty() {
+        return Ok(Reply::text(format!(
+            "No {} data for {title} from {} to {}.",
+            plugin.label(),
+            period.from,
+            period.to
+        )));
+    }
+    let percent = unit_of(plugin) == Some(Unit::Percent);
+    let chart_title = format!("{} · {title}", plugin.label());
+    let png = chart::line_chart(&chart_title, (period.from, period.to), &lines, percent)
+        .map_err(crate::error::Error::Chart)?;
+    let step = if period.days() <= DAILY_POINTS_UP_TO {
+        "day"
+    } else {
+        "week"
+    };
+    Ok(Reply {
+        embeds: vec![Embed {
+            title: chart_title,
+            description: format!("{period}, one point per {step}."),
+            ..Embed::default()
+        }],
+        attachments: vec![File {
+            name: "trend.png".to_string(),
+            bytes: png,
+        }],
+        ..Reply::default()
+    })
+}
+
+/// The chart's lines: per brand (across platforms, or the one platform asked for), or per
+/// platform of a single brand; one point per day, or per week for long periods.
+pub async fn trend_lines(
+    ctx: &Context<'_>,
+    plugin: &dyn Plugin,
+    brands: &[Brand],
+    period: Period,
+    platform: Option<&str>,
+    per_brand: bool,
+) -> Result<Vec<Line>> {
+    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
+    let series: Vec<&str> = plugin.series().iter().map(|s| s.name).collect();
+    let values = ctx
+        .store
+        .values(ctx.guild_id, &ids, period, platform, &series)
+        .await?;
+    let weekly = period.days() > DAILY_POINTS_UP_TO;
+    let bucket = |day: NaiveDate| {
+        if weekly {
+            day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+        } else {
+            day
+        }
+    };
+    // (line, bucket) -> (brand, platform) -> totals within the bucket
+    let mut buckets: BTreeMap<(String, NaiveDate), BTreeMap<(i64, String), Totals>> =
+        BTreeMap::new();
+    for Stored {
+        brand_id,
+        platform,
+        series,
+        day,
+        value,
+    } in values
+    {
+        let Some(rule) = ctx.registry.series(&series) else {
+            continue;
+        };
+        let line = if per_brand {
+            brands
+                .iter()
+                .find(|b| b.id == brand_id)
+                .map(|b| b.name.clone())
+                .unwrap_or_default()
+        } else {
+            platform.clone()
+        };
+        let totals = buckets
+            .entry((line, bucket(day)))
+            .or_default()
+            .entry((brand_id, platform))
+            .or_default();
+        // Values arrive oldest first, so the last one seen is the bucket's last.
+        let slot = totals.0.entry(rule.name).or_insert(0);
+        *slot = match rule.aggregate {
+            Aggregate::Sum => *slot + value,
+            Aggregate::Max => (*slot).max(value),
+            Aggregate::Last => value,
+        };
+    }
+    let mut lines: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for ((line, day), parts) in buckets {
+        let combined = sum_totals(parts.values());
+        if let Some(summary) = plugin.summarize(&combined) {
+            lines.entry(line).or_default().push((day, summary.value));
+        }
+    }
+    Ok(lines
+        .into_iter()
+        .map(|(label, points)| Line { label, points })
+        .collect())
+}
+
+/// `/benchmark metric [platform] [brand] [period]`
+pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let plugin = metric(ctx, options)?;
+    let platform = options.text("platform");
+    let figures: Vec<_> = ctx
+        .benchmarks
+        .for_metric(plugin.name())
+        .filter(|b| platform.is_none_or(|p| p == b.platform))
+        .collect();
+    let Some(name) = options.text("brand") else {
+        if figures.is_empty() {
+            return Ok(Reply::text(format!(
+                "No industry benchmark for {} in config/benchmarks.toml; add one with its source.",
+                plugin.label()
+            )));
+        }
+        let fields = figures
+            .iter()
+            .map(|b| {
+                Field::new(
+                    b.platform.clone(),
+                    format!(
+                        "{} — {} ({}, {})",
+                        benchmark_value(plugin, b.value),
+                        b.basis,
+                        b.source,
+                        b.year
+                    ),
+                )
+            })
+            .collect();
+        return Ok(Reply::embed(Embed {
+            title: format!("{} · industry benchmarks", plugin.label()),
+            fields,
+            ..Embed::default()
+        }));
+    };
+    let brand = ctx.brand(name).await?;
+    let period = period(ctx, options)?;
+    let peers = ctx.store.peers(ctx.guild_id, &brand).await?;
+    let mut ids: Vec<i64> = peers.iter().map(|b| b.id).collect();
+    ids.push(brand.id);
+    let rows = by_platform(ctx, &ids, period, platform).await?;
+    let mut fields = Vec::new();
+    let platforms: Vec<String> = rows
+        .keys()
+        .filter(|(id, _)| *id == brand.id)
+        .map(|(_, p)| p.clone())
+        .collect();
+    for platform in platforms {
+        let Some(own) = rows
+            .get(&(brand.id, platform.clone()))
+            .and_then(|t| plugin.summarize(t))
+        else {
+            continue;
+        };
+        let mut lines = vec![format!("{}: {}", brand.name, own.text)];
+        match ctx.benchmarks.find(plugin.name(), &platform) {
+            Some(b) => lines.push(format!(
+                "Industry: {} ({} {} the benchmark) — {}, {} {}",
+                benchmark_value(plugin, b.value),
+                gap_text(own.unit, (own.value - b.value).abs()).trim_start_matches('+'),
+                if own.value >= b.value {
+                    "above"
+                } else {
+                    "below"
+                },
+                b.basis,
+                b.source,
+                b.year
+            )),
+            None => lines.push("Industry: no benchmark for this platform".to_string()),
+        }
+        let peer_values: Vec<f64> = peers
+            .iter()
+            .filter_map(|p| {
+                rows.get(&(p.id, platform.clone()))
+                    .and_then(|t| plugin.summarize(t))
+            })
+            .map(|s| s.value)
+            .collect();
+        if !peer_values.is_empty() {
+            let average = peer_values.iter().sum::<f64>() / peer_values.len() as f64;
+            lines.push(format!(
+                "Landscape: average {} over {} ({} vs average)",
+                format_value(own.unit, average),
+                brands_count(peer_values.len()),
+                gap_text(own.unit, own.value - average)
+            ));
+        }
+        fields.push(Field::new(platform, lines.join("\n")));
+    }
+    if fields.is_empty() {
+        return Ok(Reply::text(format!(
+            "No {} data for {} from {} to {}.",
+            plugin.label(),
+            brand.name,
+            period.from,
+            period.to
+        )));
+    }
+    Ok(Reply::embed(Embed {
+        title: format!("{} · {} against benchmarks", plugin.label(), brand.name),
+        description: format!("{period}."),
+        fields,
+        footer: None,
+    }))
+}
+
+/// A published figure as published: `0.47%`, `0.035%`, never padded or rounded.
+fn benchmark_value(plugin: &dyn Plugin, value: f64) -> String {
+    match unit_of(plugin) {
+        Some(Unit::Percent) => format!("{value}%"),
+        _ => value.to_string(),
+    }
+}
+
+/// The unit of a metric's values, found by summarizing a stand-in total.
+fn unit_of(plugin: &dyn Plugin) -> Option<Unit> {
+    plugin
+        .summarize(&Totals(
+            plugin.series().iter().map(|s| (s.name, 1)).collect(),
+        ))
+        .map(|s| s.unit)
+}
+
+/// The metric a question names.
+pub fn metric<'a>(ctx: &'a Context<'_>, options: &Options) -> Result<&'a dyn Plugin> {
+    let name = options.text("metric").unwrap_or_default();
+    Ok(ctx.registry.by_name(name).ok_or(UserError::InvalidOption {
+        option: "metric",
+        accepts: format!("one of {}", ctx.registry.names().join(", ")),
+    })?)
+}
+
+fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
+    Ok(match options.text("period") {
+        Some(text) => Period::parse(text, ctx.today)?,
+        None => Period::ending(ctx.today, DEFAULT_PERIOD),
+    })
+}
+
+/// Each brand's totals on each platform over `period`.
+pub async fn by_platform(
+    ctx: &Context<'_>,
+    brands: &[i64],
+    period: Period,
+    platform: Option<&str>,
+) -> Result<BTreeMap<(i64, String), Totals>> {
+    let rows = ctx
+        .store
+        .aggregate(ctx.guild_id, brands, period, platform)
+        .await?;
+    Ok(totals(ctx.registry, rows))
+}
+
+/// Folds aggregated rows into totals per brand and platform, keeping for each series the
+/// aggregate its plugin declares.
+pub fn totals(registry: &Registry, rows: Vec<Aggregated>) -> BTreeMap<(i64, String), Totals> {
+    let mut out: BTreeMap<(i64, String), Totals> = BTreeMap::new();
+    for row in rows {
+        let Some(series) = registry.series(&row.series) else {
+            continue;
+        };
+        let value = match series.aggregate {
+            Aggregate::Sum => row.sum,
+            Aggregate::Max => row.max,
+            Aggregate::Last => row.last,
+        };
+        out.entry((row.brand_id, row.platform))
+            .or_default()
+            .0
+            .insert(series.name, value);
+    }
+    out
+}
+
+/// Each brand's totals across its platforms: the sum of its platforms' totals.
+pub fn across(by_platform: &BTreeMap<(i64, String), Totals>) -> BTreeMap<i64, Totals> {
+    let mut out: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
+    for ((brand, _), totals) in by_platform {
+        out.entry(*brand).or_default().push(totals);
+    }
+    out.into_iter()
+        .map(|(brand, parts)| (brand, sum_totals(parts.into_iter())))
+        .collect()
+}
+
+fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
+    let mut sum = Totals::default();
+    for part in parts {
+        for (series, value) in &part.0 {
+            *sum.0.entry(series).or_insert(0) += value;
+        }
+    }
+    sum
+}
+
+fn brands_count(n: usize) -> String {
+    if n == 1 {
+        "1 brand".to_string()
+    } else {
+        format!("{n} brands")
+    }
+}
+
+/// How a value changed from the period before: relative for counts, in points for rates.
+pub fn change_text(before: Option<&Summary>, now: &Summary) -> String {
+    let Some(before) = before else {
+        return "new (no data the period before)".to_string();
+    };
+    match now.unit {
+        Unit::Count => change(before.value as i64, now.value as i64),
+        Unit::Percent => format!("{:+.2} pts", now.value - before.value),
+        Unit::Score => format!("{:+.1}", now.value - before.value),
+    }
+}
+
+/// A difference between two values of a metric, signed.
+pub fn gap_text(unit: Unit, gap: f64) -> String {
+    let sign = if gap < 0.0 { "-" } else { "+" };
+    match unit {
+        Unit::Count => format!("{sign}{}", thousands(gap.abs().round() as i64)),
+        Unit::Percent => format!("{sign}{:.2} pts", gap.abs()),
+        Unit::Score => format!("{sign}{:.1}", gap.abs()),
+    }
+}
+
+/// A value of a metric on its own, such as an average.
+pub fn format_value(unit: Unit, value: f64) -> String {
+    match unit {
+        Unit::Count => thousands(value.round() as i64),
+        Unit::Percent => percent(value),
+        Unit::Score => format!("{value:+.1}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(value: f64, interval: Option<(f64, f64)>) -> Summary {
+        Summary {
+            value,
+            unit: Unit::Percent,
+            text: String::new(),
+            interval,
+            parts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn overlapping_intervals_are_noise_and_separate_ones_are_not() {
+        let a = summary(3.0, Some((2.5, 3.5)));
+        assert!(overlaps(&a, &summary(3.4, Some((3.2, 3.6)))));
+        assert!(!overlaps(&a, &summary(4.0, Some((3.6, 4.4)))));
+        assert!(!overlaps(&a, &summary(3.0, None)));
+    }
+
+    #[test]
+    fn gaps_and_changes_are_written_in_the_metrics_unit() {
+        assert_eq!(gap_text(Unit::Percent, -0.471), "-0.47 pts");
+        assert_eq!(gap_text(Unit::Count, 1234.4), "+1,234");
+        assert_eq!(
+            change_text(Some(&summary(2.0, None)), &summary(2.5, None)),
+            "+0.50 pts"
+        );
+        assert!(change_text(None, &summary(2.5, None)).starts_with("new"));
+    }
+}

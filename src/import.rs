@@ -1,0 +1,314 @@
+//! `/import` and `/export`: snapshots in and out as CSV, one value a row:
+//! `date,brand,platform,metric,value`, where `metric` is a stored series as the plugins name
+//! their inputs (`clicks`, `followers`). Export then import reproduces the data exactly.
+//!
+//! An import is checked row by row before anything is written; any bad row and nothing is
+//! stored, and the reply lists the first errors with their line numbers. A good file goes in as
+//! one transaction.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::command::{CommandSpec, File, Kind, MAX_COUNT, OptionSpec, Options, PLATFORMS, Reply};
+use crate::dispatcher::Context;
+use crate::error::{Error, Result, UserError};
+use crate::numbers::thousands;
+use crate::period::Period;
+use crate::storage::{ImportRow, brand_key};
+
+pub const HEADER: [&str; 5] = ["date", "brand", "platform", "metric", "value"];
+/// Errors listed in a reply; the rest are counted.
+const ERRORS_SHOWN: usize = 10;
+
+pub fn commands() -> Vec<CommandSpec> {
+    vec![
+        CommandSpec {
+            name: "import",
+            description: "Import snapshots from a CSV file: date,brand,platform,metric,value",
+            options: vec![
+                OptionSpec::new("file", "The CSV file, with a header row", Kind::Attachment)
+                    .required(),
+            ],
+            manages_data: true,
+            slow: true,
+            ..CommandSpec::default()
+        },
+        CommandSpec {
+            name: "export",
+            description: "Export snapshots as CSV, in the format /import reads",
+            options: vec![
+                OptionSpec::brand("brand", "Only this brand"),
+                OptionSpec::landscape("Only the brands of this landscape"),
+                OptionSpec::new(
+                    "period",
+                    "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default: everything)",
+                    Kind::Text { max_len: 25 },
+                ),
+            ],
+            slow: true,
+            ..CommandSpec::default()
+        },
+    ]
+}
+
+/// `/import file`
+pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let file = options.file("file").ok_or(UserError::MissingOption {
+        option: "file",
+        accepts: "a CSV file".to_string(),
+    })?;
+    let known_brands: HashMap<String, ()> = if ctx.settings.brands.auto_create {
+        HashMap::new()
+    } else {
+        ctx.store
+            .brands(ctx.guild_id)
+            .await?
+            .into_iter()
+            .map(|b| (brand_key(&b.name), ()))
+            .collect()
+    };
+    let rows = match read_rows(ctx, &file.bytes, |key| {
+        ctx.settings.brands.auto_create || known_brands.contains_key(key)
+    }) {
+        Ok(rows) => rows,
+        Err(errors) => return Ok(rejected(&file.name, errors)),
+    };
+    let outcome = ctx
+        .store
+        .import(ctx.guild_id, &rows, ctx.user_id, ctx.now)
+        .await?;
+    let mut text = format!(
+        "Imported {} values from {}: {} new, {} replaced an earlier value.",
+        thousands(rows.len() as i64),
+        file.name,
+        thousands((rows.len() as u64 - outcome.replaced) as i64),
+        thousands(outcome.replaced as i64)
+    );
+    if !outcome.brands_created.is_empty() {
+        text.push_str(&format!(
+            " New brands: {}.",
+            outcome.brands_created.join(", ")
+        ));
+    }
+    Ok(Reply::text(text))
+}
+
+/// A problem with one line of a file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowError {
+    pub line: u64,
+    pub message: String,
+}
+
+fn rejected(name: &str, errors: Vec<RowError>) -> Reply {
+    let mut text = format!(
+        "Nothing was imported: {} has {} problem{}.",
+        name,
+        thousands(errors.len() as i64),
+        if errors.len() == 1 { "" } else { "s" }
+    );
+    for error in errors.iter().take(ERRORS_SHOWN) {
+        text.push_str(&format!("\nline {}: {}", error.line, error.message));
+    }
+    if errors.len() > ERRORS_SHOWN {
+        text.push_str(&format!(
+            "\n… and {} more.",
+            thousands((errors.len() - ERRORS_SHOWN) as i64)
+        ));
+    }
+    Reply::error(text)
+}
+
+/// Reads and checks every row; either all rows, or every problem found.
+fn read_rows(
+    ctx: &Context<'_>,
+    bytes: &[u8],
+    brand_allowed: impl Fn(&str) -> bool,
+) -> Result<Vec<ImportRow>, Vec<RowError>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(header) => header.iter().map(|h| h.to_lowercase()).collect(),
+        Err(err) => {
+            return Err(vec![RowError {
+                line: 1,
+                message: csv_problem(&err),
+            }]);
+        }
+    };
+    let mut columns = [0usize; 5];
+    for (i, name) in HEADER.iter().enumerate() {
+        match header.iter().position(|h| h == name) {
+            Some(at) => columns[i] = at,
+            None => {
+                return Err(vec![RowError {
+                    line: 1,
+                    message: format!("the header must name the columns {}", HEADER.join(",")),
+                }]);
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<(String, String, String, NaiveDate), u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                errors.push(RowError {
+                    line,
+                    message: csv_problem(&err),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |i: usize| record.get(columns[i]).unwrap_or_default();
+        match check_row(
+            ctx,
+            [field(0), field(1), field(2), field(3), field(4)],
+            &brand_allowed,
+        ) {
+            Ok(row) => {
+                let key = (
+                    brand_key(&row.brand),
+                    row.platform.clone(),
+                    row.series.to_string(),
+                    row.day,
+                );
+                if let Some(first) = seen.insert(key, line) {
+                    errors.push(RowError {
+                        line,
+                        message: format!(
+                            "repeats the date, brand, platform and metric of line {first}"
+                        ),
+                    });
+                }
+                rows.push(row);
+            }
+            Err(message) => errors.push(RowError { line, message }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+fn check_row(
+    ctx: &Context<'_>,
+    [date, brand, platform, metric, value]: [&str; 5],
+    brand_allowed: impl Fn(&str) -> bool,
+) -> Result<ImportRow, String> {
+    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
+    if day > ctx.today {
+        return Err(format!("date {day} is in the future"));
+    }
+    if brand.is_empty() || brand.chars().count() > 100 {
+        return Err("brand must be 1 to 100 characters".to_string());
+    }
+    if !brand_allowed(&brand_key(brand)) {
+        return Err(format!(
+            "brand \"{brand}\" is not known and `[brands] auto_create` is off"
+        ));
+    }
+    let platform = platform.to_lowercase();
+    if !PLATFORMS.contains(&platform.as_str()) {
+        return Err(format!(
+            "platform \"{platform}\" is not one of {}",
+            PLATFORMS.join(", ")
+        ));
+    }
+    let series = ctx.registry.series(metric).ok_or_else(|| {
+        format!(
+            "metric \"{metric}\" is not one of the stored inputs ({})",
+            series_names(ctx).join(", ")
+        )
+    })?;
+    let value: i64 = value
+        .parse()
+        .ok()
+        .filter(|v| (0..=MAX_COUNT).contains(v))
+        .ok_or_else(|| format!("value \"{value}\" is not a whole number from 0 to {MAX_COUNT}"))?;
+    Ok(ImportRow {
+        day,
+        brand: brand.to_string(),
+        platform,
+        series: series.name,
+        value,
+    })
+}
+
+fn series_names(ctx: &Context<'_>) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = ctx
+        .registry
+        .plugins()
+        .flat_map(|p| p.series())
+        .map(|s| s.name)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+fn csv_problem(err: &csv::Error) -> String {
+    match err.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the file is not UTF-8 text".to_string(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("has {len} columns where the header has {expected_len}")
+        }
+        _ => "is not valid CSV".to_string(),
+    }
+}
+
+/// `/export [brand] [landscape] [period]`
+pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let brands = match (options.text("brand"), options.text("landscape")) {
+        (Some(_), Some(_)) => {
+            return Err(UserError::Exclusive {
+                first: "brand",
+                second: "landscape",
+            }
+            .into());
+        }
+        (Some(name), None) => Some(vec![ctx.brand(name).await?]),
+        (None, Some(landscape)) => Some(ctx.scope(Some(landscape)).await?.1),
+        (None, None) => None,
+    };
+    let period = options
+        .text("period")
+        .map(|p| Period::parse(p, ctx.today))
+        .transpose()?;
+    let ids: Option<Vec<i64>> = brands.map(|b| b.iter().map(|b| b.id).collect());
+    let rows = ctx
+        .store
+        .snapshots(ctx.guild_id, ids.as_deref(), period)
+        .await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let write = |e: csv::Error| Error::Io(std::io::Error::other(e));
+    writer.write_record(HEADER).map_err(write)?;
+    for (day, brand, platform, series, value) in &rows {
+        writer
+            .write_record([day.as_str(), brand, platform, series, &value.to_string()])
+            .map_err(write)?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
+    Ok(Reply {
+        content: format!("Exported {} values.", thousands(rows.len() as i64)),
+        attachments: vec![File {
+            name: "metricord-export.csv".to_string(),
+            bytes,
+        }],
+        ..Reply::default()
+    })
+}

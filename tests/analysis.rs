@@ -1,0 +1,275 @@
+//! Questions over stored data, as a team asks them in the console: comparisons, reports,
+//! trends, benchmarks, and CSV import and export.
+
+mod support;
+
+use std::fmt::Write;
+
+use support::TestDb;
+
+/// Writes `text` into the test's folder and returns the path.
+fn file(db: &TestDb, name: &str, text: &str) -> String {
+    let path = db.dir.path().join(name);
+    std::fs::write(&path, text).expect("the test file is written");
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:\"Big Co\" landscape:coffee competitor:true\n\
+         /brand add name:\"Small Co\" landscape:coffee\n\
+         /engagement-rate engagements:5730 followers:225600 brand:\"Big Co\" platform:instagram date:2026-11-01\n\
+         /engagement-rate engagements:1990 followers:57200 brand:\"Small Co\" platform:instagram date:2026-11-01\n\
+         /compare metric:engagement-rate landscape:coffee period:2026-10-01..2026-11-01\n",
+    );
+    let small = out.find("1. Small Co — 3.48%").expect(&out);
+    let big = out.find("2. Big Co (competitor) — 2.54%").expect(&out);
+    assert!(small < big);
+    assert!(
+        out.contains("Average: 3.01% over 2 brands with data"),
+        "{out}"
+    );
+    assert!(!out.contains("within the noise"), "{out}");
+}
+
+#[tokio::test]
+async fn compare_says_when_two_rates_are_within_the_noise() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/ctr clicks:20 impressions:100 brand:A date:2026-11-01\n\
+         /ctr clicks:18 impressions:100 brand:B date:2026-11-01\n\
+         /compare metric:ctr period:2026-11-01..2026-11-01\n",
+    );
+    assert!(
+        out.contains(
+            "1. A — 20.0% (95% CI 13.3-28.9%, n=100) · +1.00 pts vs average · within the noise of B"
+        ),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_report_over_days_takes_the_ratio_of_sums_not_the_mean_of_daily_rates() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/ctr clicks:10 impressions:100 brand:Acme platform:x date:2026-11-01\n\
+         /ctr clicks:10 impressions:1000 brand:Acme platform:x date:2026-11-02\n\
+         /ctr clicks:5 impressions:100 brand:Acme platform:x date:2026-10-01\n\
+         /report brand:acme period:2026-11-01..2026-11-02\n",
+    );
+    // 20 / 1,100 = 1.82%; the mean of 10% and 1% would be 5.5%. The previous two days hold
+    // nothing, so the change reads "new".
+    assert!(
+        out.contains("CTR: x: 1.82% (95% CI 1.18-2.79%, n=1,100) · new"),
+        "{out}"
+    );
+    assert!(out.contains("Report · Acme"), "{out}");
+}
+
+#[tokio::test]
+async fn a_report_sums_audiences_across_platforms_and_compares_with_the_previous_period() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/audience followers:1000 brand:Acme platform:x date:2026-10-10\n\
+         /audience followers:3000 brand:Acme platform:instagram date:2026-10-10\n\
+         /audience followers:1100 brand:Acme platform:x date:2026-11-05\n\
+         /audience followers:1200 brand:Acme platform:x date:2026-11-09\n\
+         /audience followers:3300 brand:Acme platform:instagram date:2026-11-08\n\
+         /report brand:Acme period:2026-11-01..2026-11-10\n",
+    );
+    // The period before is 2026-10-22..31, which holds nothing; the last value of the period
+    // counts, not the sum of the days.
+    assert!(out.contains("All platforms: 4,500 · new"), "{out}");
+    assert!(out.contains("x: 1,200 · new"), "{out}");
+    // 2026-10-20..11-10 against 2026-09-28..10-19, which holds the October counts.
+    let (out, _, _) = db.console(&[], "/report brand:Acme period:2026-10-20..2026-11-10\n");
+    assert!(
+        out.contains("All platforms: 4,500 · +500 (+12.5%)"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_trend_is_a_png_chart_written_next_to_the_console() {
+    let db = TestDb::new();
+    let mut input = String::new();
+    for day in 1..=20 {
+        writeln!(
+            input,
+            "/impressions impressions:{} brand:Acme platform:x date:2026-11-{day:02}",
+            1000 + day * 37
+        )
+        .unwrap();
+        writeln!(
+            input,
+            "/impressions impressions:{} brand:Acme platform:instagram date:2026-11-{day:02}",
+            3000 - day * 55
+        )
+        .unwrap();
+    }
+    input.push_str("/trend metric:impressions brand:Acme period:2026-11-01..2026-11-20\n");
+    let folder = db.dir.path().join("files");
+    let (out, _, _) = db.console(&["--files", &folder.display().to_string()], &input);
+    assert!(out.contains("one point per day"), "{out}");
+    let png = std::fs::read(folder.join("trend.png")).expect("the chart is written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 10_000,
+        "the chart looks empty: {} bytes",
+        png.len()
+    );
+}
+
+#[tokio::test]
+async fn benchmarks_name_their_source_and_hold_a_brand_against_them() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/benchmark metric:engagement-rate platform:instagram\n\
+         /engagement-rate engagements:1990 followers:57200 brand:Acme platform:instagram date:2026-11-01\n\
+         /benchmark metric:engagement-rate brand:Acme period:2026-11-01..2026-11-01\n",
+    );
+    assert!(
+        out.contains("instagram: 0.47% — median engagement rate per post by follower"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Rival IQ, 2023 Social Media Industry Benchmark Report, 2023"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Industry: 0.47% (3.01 pts above the benchmark)"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_with_bad_rows_stores_nothing_and_names_each_line() {
+    let db = TestDb::new();
+    let path = file(
+        &db,
+        "bad.csv",
+        "date,brand,platform,metric,value\n\
+         2026-11-01,Acme,x,clicks,5\n\
+         2026-11-31,Acme,x,clicks,5\n\
+         2026-11-01,Acme,x,likes,5\n\
+         2026-11-02,Acme,x,clicks,five\n",
+    );
+    let (out, _, _) = db.console(&[], &format!("/import file:{path}\n"));
+    assert!(
+        out.contains("Nothing was imported: bad.csv has 3 problems."),
+        "{out}"
+    );
+    assert!(out.contains("line 3: date \"2026-11-31\""), "{out}");
+    assert!(out.contains("line 4: metric \"likes\""), "{out}");
+    assert!(out.contains("line 5: value \"five\""), "{out}");
+    assert!(db.stored(0).await.is_empty());
+}
+
+#[tokio::test]
+async fn export_then_import_reproduces_the_data_exactly() {
+    let db = TestDb::new();
+    let original = "date,brand,platform,metric,value\n\
+                    2026-10-01,\"Comma, Inc\",x,clicks,20\n\
+                    2026-10-01,\"Comma, Inc\",x,impressions,100\n\
+                    2026-10-02,\"Quote \"\"Q\"\" Co\",instagram,followers,9007199254740991\n\
+                    2026-10-02,Ümlaut ☕,tiktok,mentions,0\n";
+    let path = file(&db, "original.csv", original);
+    let folder = db.dir.path().join("files");
+    let files = folder.display().to_string();
+    let (out, _, _) = db.console(
+        &["--files", &files],
+        &format!("/import file:{path}\n/export\n"),
+    );
+    assert!(
+        out.contains("Imported 4 values from original.csv: 4 new, 0 replaced"),
+        "{out}"
+    );
+    let exported = std::fs::read_to_string(folder.join("metricord-export.csv")).unwrap();
+    assert_eq!(exported, original);
+
+    // Into another server: the same rows, the same export.
+    let again = file(&db, "again.csv", &exported);
+    let (out, _, _) = db.console(
+        &["--guild", "77", "--files", &files],
+        &format!("/import file:{again}\n/import file:{again}\n/export\n"),
+    );
+    assert!(out.contains("4 new, 0 replaced"), "{out}");
+    assert!(out.contains("0 new, 4 replaced"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("metricord-export.csv")).unwrap(),
+        original
+    );
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_rows_go_in_as_one_import() {
+    let db = TestDb::new();
+    let mut csv = String::from("date,brand,platform,metric,value\n");
+    let platforms = ["instagram", "facebook", "x", "tiktok", "linkedin"];
+    let series = ["clicks", "impressions", "followers", "mentions"];
+    let mut rows = 0;
+    'fill: for brand in 0..50 {
+        for day in 0..100 {
+            let date =
+                chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + chrono::Duration::days(day);
+            for platform in platforms {
+                for s in series {
+                    writeln!(
+                        csv,
+                        "{date},Brand {brand},{platform},{s},{}",
+                        brand * 1000 + day
+                    )
+                    .unwrap();
+                    rows += 1;
+                    if rows == 100_000 {
+                        break 'fill;
+                    }
+                }
+            }
+        }
+    }
+    let path = file(&db, "big.csv", &csv);
+    let (out, _, _) = db.console(&[], &format!("/import file:{path}\n"));
+    assert!(
+        out.contains("Imported 100,000 values from big.csv: 100,000 new"),
+        "{out}"
+    );
+    assert_eq!(db.stored(0).await.len(), 100_000);
+}
+
+#[test]
+fn the_operator_commands_import_and_export_a_servers_data() {
+    let db = TestDb::new();
+    let csv = "date,brand,platform,metric,value\n2026-10-01,Acme,x,clicks,20\n";
+    let path = file(&db, "ops.csv", csv);
+    let bin = env!("CARGO_BIN_EXE_metricord");
+    let import = std::process::Command::new(bin)
+        .args(["--database", &db.url(), "import", &path, "--guild", "42"])
+        .output()
+        .expect("metricord runs");
+    assert!(
+        import.status.success(),
+        "{}",
+        String::from_utf8_lossy(&import.stdout)
+    );
+    let export = std::process::Command::new(bin)
+        .args(["--database", &db.url(), "export", "--guild", "42"])
+        .output()
+        .expect("metricord runs");
+    assert_eq!(String::from_utf8_lossy(&export.stdout), csv);
+    let other = std::process::Command::new(bin)
+        .args(["--database", &db.url(), "export", "--guild", "43"])
+        .output()
+        .expect("metricord runs");
+    assert_eq!(
+        String::from_utf8_lossy(&other.stdout),
+        "date,brand,platform,metric,value\n"
+    );
+}
