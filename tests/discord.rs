@@ -27,6 +27,11 @@ struct Bot {
 
 impl Bot {
     async fn start() -> Bot {
+        Bot::start_with(Vec::new()).await
+    }
+
+    /// A bot registering its commands in `guild_ids` rather than globally.
+    async fn start_with(guild_ids: Vec<u64>) -> Bot {
         let fake = FakeDiscord::start().await;
         let db = TestDb::new();
         let settings = Settings {
@@ -43,7 +48,7 @@ impl Bot {
         let connection = Connection {
             token: SecretString::new("fake-token".to_string()),
             api_proxy: Some(fake.base_url.clone()),
-            guild_ids: Vec::new(),
+            guild_ids,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(discord::run(connection, dispatcher, async {
@@ -88,6 +93,11 @@ fn embed_title(answer: &Recorded) -> String {
 }
 
 const EPHEMERAL: u64 = 1 << 6;
+const MANAGE_GUILD: u64 = 1 << 5;
+
+fn is_ephemeral(answer: &Recorded) -> bool {
+    answer.json["data"]["flags"].as_u64().unwrap_or(0) & EPHEMERAL != 0
+}
 
 #[tokio::test]
 async fn every_command_is_registered_within_discords_limits() {
@@ -329,4 +339,230 @@ async fn a_rejected_token_is_a_clear_error_with_exit_code_2_and_no_retries() {
         .filter(|r| r.path.ends_with("/users/@me"))
         .count();
     assert_eq!(attempts, 1);
+}
+
+#[tokio::test]
+async fn a_slow_command_is_deferred_then_completed_by_editing_the_original_answer() {
+    let bot = Bot::start().await;
+    for day in 1..=5 {
+        bot.interact(interaction("impressions").options(vec![
+            opt("impressions", 1000 + day * 10),
+            opt("brand", "Acme"),
+            opt("date", format!("2026-11-{day:02}")),
+        ]))
+        .await;
+    }
+    let trend = interaction("trend").options(vec![
+        opt("metric", "impressions"),
+        opt("brand", "Acme"),
+        opt("period", "2026-11-01..2026-11-05"),
+    ]);
+    let first = bot.interact(trend.clone()).await;
+    assert_eq!(first.json["type"], 5, "a deferred answer comes first");
+    let original = format!(
+        "/api/v10/webhooks/1000/{}/messages/@original",
+        trend.token()
+    );
+    let edit = bot.fake.wait_for_request(|r| r.path == original).await;
+    assert_eq!(edit.method, "PATCH");
+    assert_eq!(edit.json["embeds"][0]["title"], "Impressions · Acme");
+    assert_eq!(edit.json["allowed_mentions"]["parse"], json!([]));
+    let (name, png) = &edit.files[0];
+    assert_eq!(name, "trend.png");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_slow_commands_errors_stay_private_before_and_after_deferring() {
+    let bot = Bot::start().await;
+    // Options that break their declared kind are refused before anything is deferred.
+    let answer = bot
+        .interact(interaction("trend").options(vec![opt("metric", "klout")]))
+        .await;
+    assert_eq!(answer.json["type"], 4);
+    assert!(is_ephemeral(&answer));
+    assert!(
+        answer.json["data"]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("`metric` must be one of")
+    );
+
+    // A mistake found only while working replaces the public "thinking" answer with a private one.
+    let trend =
+        interaction("trend").options(vec![opt("metric", "impressions"), opt("period", "soon")]);
+    let first = bot.interact(trend.clone()).await;
+    assert_eq!(first.json["type"], 5);
+    let original = format!(
+        "/api/v10/webhooks/1000/{}/messages/@original",
+        trend.token()
+    );
+    let deleted = bot.fake.wait_for_request(|r| r.path == original).await;
+    assert_eq!(deleted.method, "DELETE");
+    let followup = format!("/api/v10/webhooks/1000/{}", trend.token());
+    let private = bot
+        .fake
+        .wait_for_request(|r| r.path == followup && r.method == "POST")
+        .await;
+    assert_eq!(
+        private.json["flags"].as_u64().unwrap_or(0) & EPHEMERAL,
+        EPHEMERAL
+    );
+    assert!(
+        private.json["content"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("`period` must be")
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn a_member_without_manage_server_cannot_remove_a_brand_and_nothing_changes() {
+    let bot = Bot::start().await;
+    bot.interact(interaction("mentions").options(vec![opt("mentions", 5), opt("brand", "Acme")]))
+        .await;
+    let refused = bot
+        .interact(interaction("brand").options(vec![sub(
+            "remove",
+            vec![opt("name", "Acme"), opt("confirm", true)],
+        )]))
+        .await;
+    assert!(is_ephemeral(&refused));
+    assert_eq!(
+        refused.json["data"]["content"],
+        "`/brand remove` changes shared data and needs the Manage Server permission."
+    );
+    assert_eq!(bot.db.stored(GUILD_ID).await.len(), 1);
+
+    let allowed = bot
+        .interact(
+            interaction("brand")
+                .permissions(DEFAULT_PERMISSIONS | MANAGE_GUILD)
+                .options(vec![sub(
+                    "remove",
+                    vec![opt("name", "Acme"), opt("confirm", true)],
+                )]),
+        )
+        .await;
+    assert_eq!(
+        allowed.json["data"]["content"],
+        "Removed Acme and its 1 stored values."
+    );
+    assert!(bot.db.stored(GUILD_ID).await.is_empty());
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn an_attached_csv_is_downloaded_and_imported() {
+    let bot = Bot::start().await;
+    let csv = "date,brand,platform,metric,value\n2026-11-01,Acme,x,clicks,20\n2026-11-01,Acme,x,impressions,100\n";
+    let file = bot.fake.host_file("numbers.csv", csv.as_bytes().to_vec());
+    let import = interaction("import")
+        .permissions(DEFAULT_PERMISSIONS | MANAGE_GUILD)
+        .attachment("file", file);
+    let first = bot.interact(import.clone()).await;
+    assert_eq!(first.json["type"], 5);
+    let original = format!(
+        "/api/v10/webhooks/1000/{}/messages/@original",
+        import.token()
+    );
+    let edit = bot.fake.wait_for_request(|r| r.path == original).await;
+    assert_eq!(
+        edit.json["content"],
+        "Imported 2 values from numbers.csv: 2 new, 0 replaced an earlier value. New brands: Acme."
+    );
+    assert_eq!(bot.db.stored(GUILD_ID).await.len(), 2);
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn every_message_the_bot_sends_pings_nobody() {
+    let bot = Bot::start().await;
+    bot.interact(
+        interaction("mentions").options(vec![opt("mentions", 5), opt("brand", "<@&123> @here")]),
+    )
+    .await;
+    bot.interact(interaction("brand").options(vec![sub("list", vec![])]))
+        .await;
+    bot.interact(interaction("ctr").options(vec![opt("clicks", 5), opt("impressions", 0)]))
+        .await;
+    let sent: Vec<Recorded> = bot
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.path.contains("/callback")
+                || r.path.contains("/webhooks/")
+                || r.path.contains("/messages")
+        })
+        .collect();
+    assert_eq!(sent.len(), 3);
+    for message in sent {
+        let body = if message.path.ends_with("/callback") {
+            &message.json["data"]
+        } else {
+            &message.json
+        };
+        assert_eq!(
+            body["allowed_mentions"],
+            json!({"parse": [], "roles": [], "users": []}),
+            "{}",
+            message.path
+        );
+    }
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn with_guild_ids_set_commands_register_in_those_servers_only() {
+    let bot = Bot::start_with(vec![GUILD_ID, 2001]).await;
+    for guild in [GUILD_ID, 2001] {
+        let path = format!("/api/v10/applications/1000/guilds/{guild}/commands");
+        let put = bot
+            .fake
+            .wait_for_request(|r| r.method == "PUT" && r.path == path)
+            .await;
+        assert!(put.json.as_array().is_some_and(|c| c.len() > 10));
+    }
+    assert!(
+        !bot.fake
+            .requests()
+            .iter()
+            .any(|r| r.path == "/api/v10/applications/1000/commands")
+    );
+    bot.stop().await;
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_bot_cleanly_with_exit_code_0() {
+    let fake = FakeDiscord::start().await;
+    let db = TestDb::new();
+    let mut bot = tokio::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
+        .args(["--database", &db.url(), "run"])
+        .env("DISCORD_TOKEN", "fake-token")
+        .env("DISCORD_API_PROXY", &fake.base_url)
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .expect("metricord starts");
+    fake.wait_identified().await;
+    let ctr = interaction("ctr").options(vec![opt("clicks", 1), opt("impressions", 10)]);
+    fake.dispatch("INTERACTION_CREATE", ctr.build()).await;
+    fake.wait_for_request(|r| r.path.ends_with("/callback"))
+        .await;
+    let pid = bot.id().expect("a running bot has a pid").to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = tokio::time::timeout(WAIT_TIMEOUT, bot.wait())
+        .await
+        .expect("the bot stops after SIGTERM")
+        .expect("the bot's status");
+    assert_eq!(status.code(), Some(0));
+    // The database was closed cleanly: its write-ahead log is checkpointed away.
+    assert!(!db.dir.path().join("metricord.db-wal").exists());
 }
