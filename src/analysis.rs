@@ -477,7 +477,7 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
 }
 
 /// A published figure as published: `0.47%`, `0.035%`, never padded or rounded.
-fn benchmark_value(plugin: &dyn Plugin, value: f64) -> String {
+pub fn benchmark_value(plugin: &dyn Plugin, value: f64) -> String {
     match unit_of(plugin) {
         Some(Unit::Percent) => format!("{value}%"),
         _ => value.to_string(),

@@ -7,7 +7,7 @@
 //! worded in `error.rs`, anything else is logged in full and shown as a short internal-error line.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -17,10 +17,12 @@ use crate::command::{
     CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply, Suggest,
 };
 use crate::error::{Error, Result, UserError};
+use crate::period::Period;
 use crate::plugin::{Calculation, Plugin, Registry};
+use crate::scheduler::Post;
 use crate::settings::Settings;
 use crate::storage::{Brand, Logged, NewSnapshot, Source, Store};
-use crate::{analysis, brands, import};
+use crate::{analysis, brands, import, scheduler};
 
 /// Platform of a snapshot logged without `platform:`.
 const DEFAULT_PLATFORM: &str = "other";
@@ -33,6 +35,8 @@ pub struct Dispatcher {
     store: Store,
     settings: Arc<Settings>,
     clock: Clock,
+    /// How digests reach Discord; set by the Discord front end once it is connected.
+    poster: OnceLock<Post>,
 }
 
 impl Dispatcher {
@@ -46,7 +50,51 @@ impl Dispatcher {
             store,
             settings,
             clock,
+            poster: OnceLock::new(),
         })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Lets `/digest run` post, once a front end can.
+    pub fn set_poster(&self, post: Post) {
+        let _ = self.poster.set(post);
+    }
+
+    /// The digest of `week` for a guild's landscape (or all its brands), as of `now`.
+    pub async fn digest(
+        &self,
+        guild_id: u64,
+        landscape: Option<&str>,
+        week: Period,
+        now: DateTime<Utc>,
+    ) -> Result<Reply> {
+        let ctx = self.context(guild_id, 0);
+        let ctx = Context { now, ..ctx };
+        crate::digest::build(&ctx, landscape, week).await
+    }
+
+    fn context(&self, guild_id: u64, user_id: u64) -> Context<'_> {
+        Context {
+            store: &self.store,
+            registry: &self.registry,
+            settings: &self.settings,
+            benchmarks: &self.benchmarks,
+            guild_id,
+            user_id,
+            today: self.today(),
+            now: self.clock.now(),
+        }
     }
 
     /// Every command, as front ends register and list them.
@@ -114,16 +162,7 @@ impl Dispatcher {
                 .metric(plugin, &options, guild_id, invocation.user_id)
                 .await;
         }
-        let ctx = Context {
-            store: &self.store,
-            registry: &self.registry,
-            settings: &self.settings,
-            benchmarks: &self.benchmarks,
-            guild_id,
-            user_id: invocation.user_id,
-            today: self.today(),
-            now: self.clock.now(),
-        };
+        let ctx = self.context(guild_id, invocation.user_id);
         match path.as_str() {
             "help" => Ok(self.help()),
             "brand add" => brands::add(&ctx, &options).await,
@@ -136,6 +175,11 @@ impl Dispatcher {
             "benchmark" => analysis::benchmark(&ctx, &options).await,
             "import" => import::import(&ctx, &options).await,
             "export" => import::export(&ctx, &options).await,
+            "digest schedule" => scheduler::schedule(&ctx, &options).await,
+            "digest list" => scheduler::list(&ctx).await,
+            "digest remove" => scheduler::remove(&ctx, &options).await,
+            "digest preview" => scheduler::preview(&ctx, &options).await,
+            "digest run" => scheduler::run_now(&ctx, &options, self.poster.get()).await,
             _ => Err(UserError::UnknownCommand { name: path }.into()),
         }
     }
@@ -224,6 +268,7 @@ pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
     commands.extend(analysis::commands(registry));
     commands.push(brands::command());
     commands.extend(import::commands());
+    commands.push(scheduler::command());
     commands.push(help_command());
     commands
 }

@@ -71,6 +71,12 @@ pub enum UserError {
         "Could not read that line: {problem}. Write options as `name:value`, quoting values with spaces (`brand:\"Ballet West\"`)."
     )]
     Syntax { problem: String },
+    #[error(
+        "Posting needs the bot connected to Discord (`metricord run`); `/digest preview` shows the digest here."
+    )]
+    NeedsDiscord,
+    #[error("Discord did not take the digest: {reason}.")]
+    PostFailed { reason: String },
     #[error("The command was refused; see the message above.")]
     Rejected,
 }

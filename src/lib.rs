@@ -29,6 +29,7 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod console;
+pub mod digest;
 pub mod discord;
 pub mod dispatcher;
 pub mod error;
@@ -38,5 +39,6 @@ pub mod period;
 pub mod plugin;
 #[path = "../plugins/mod.rs"]
 pub mod plugins;
+pub mod scheduler;
 pub mod settings;
 pub mod storage;

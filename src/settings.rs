@@ -29,6 +29,7 @@ pub struct Settings {
     pub brands: BrandSettings,
     pub logging: LoggingSettings,
     pub discord: DiscordSettings,
+    pub digest: DigestSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +62,39 @@ pub struct DiscordSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct DigestSettings {
+    /// After downtime, a missed digest is still posted if it is at most this late ("6h").
+    pub catch_up: String,
+    /// The metric drawn in the digest's chart.
+    pub chart_metric: String,
+}
+
+impl Default for DigestSettings {
+    fn default() -> DigestSettings {
+        DigestSettings {
+            catch_up: "6h".to_string(),
+            chart_metric: "engagement-rate".to_string(),
+        }
+    }
+}
+
+impl DigestSettings {
+    /// The catch-up window, checked when settings are loaded.
+    pub fn catch_up(&self) -> Option<chrono::Duration> {
+        let text = self.catch_up.trim();
+        let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+        let n: i64 = number.parse().ok()?;
+        match unit {
+            "m" => Some(chrono::Duration::minutes(n)),
+            "h" => Some(chrono::Duration::hours(n)),
+            "d" => Some(chrono::Duration::days(n)),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LoggingSettings {
     pub filter: String,
 }
@@ -75,6 +109,7 @@ impl Default for Settings {
             brands: BrandSettings::default(),
             logging: LoggingSettings::default(),
             discord: DiscordSettings::default(),
+            digest: DigestSettings::default(),
         }
     }
 }
@@ -165,6 +200,19 @@ impl Settings {
             return Err(invalid(format!(
                 "database.synchronous is \"{}\"; use \"full\", \"normal\", \"extra\" or \"off\"",
                 settings.database.synchronous
+            )));
+        }
+        if settings.digest.catch_up().is_none() {
+            return Err(invalid(format!(
+                "digest.catch_up is \"{}\"; write a duration such as \"30m\", \"6h\" or \"2d\"",
+                settings.digest.catch_up
+            )));
+        }
+        if !known.contains(&settings.digest.chart_metric) {
+            return Err(invalid(format!(
+                "digest.chart_metric names \"{}\"; the plugins are {}",
+                settings.digest.chart_metric,
+                known.join(", ")
             )));
         }
         if settings.database.max_connections == 0 {

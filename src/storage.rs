@@ -128,6 +128,41 @@ static IMPORT_BATCH_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(
     )
 });
 
+/// A digest schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub id: i64,
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub cron: String,
+    pub timezone: String,
+    pub landscape: Option<String>,
+    /// Unix seconds of the latest scheduled time claimed or skipped.
+    pub last_fire: i64,
+    pub failing: Option<String>,
+}
+
+/// A digest schedule to add.
+#[derive(Debug, Clone)]
+pub struct NewSchedule<'a> {
+    pub guild_id: u64,
+    pub channel_id: u64,
+    pub cron: &'a str,
+    pub timezone: &'a str,
+    pub landscape: Option<&'a str>,
+    pub created_by: u64,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A scheduled run claimed for posting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub schedule: Schedule,
+    /// Unix seconds.
+    pub scheduled_at: i64,
+}
+
 /// Brand names compare trimmed and without case.
 pub fn brand_key(name: &str) -> String {
     name.trim().to_lowercase()
@@ -766,6 +801,167 @@ impl Store {
             brands_created,
         })
     }
+
+    /// Adds a digest schedule; it fires only after it was created.
+    pub async fn add_schedule(&self, schedule: &NewSchedule<'_>) -> Result<i64> {
+        let mut tx = self.begin_write().await?;
+        let id = sqlx::query_scalar(
+            "INSERT INTO digest_schedules
+                 (guild_id, channel_id, cron, timezone, landscape, created_by, created_at, last_fire)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(self::guild_id(schedule.guild_id))
+        .bind(schedule.channel_id as i64)
+        .bind(schedule.cron)
+        .bind(schedule.timezone)
+        .bind(schedule.landscape)
+        .bind(schedule.created_by as i64)
+        .bind(schedule.created_at)
+        .bind(schedule.created_at)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The guild's schedules, or every guild's with `None`.
+    pub async fn schedules(&self, guild_id: Option<u64>) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query(
+            "SELECT id, guild_id, channel_id, cron, timezone, landscape, last_fire, failing
+             FROM digest_schedules WHERE ?1 IS NULL OR guild_id = ?1 ORDER BY id",
+        )
+        .bind(guild_id.map(self::guild_id))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(schedule_from_row).collect()
+    }
+
+    /// Removes one of the guild's schedules; returns whether it existed.
+    pub async fn remove_schedule(&self, guild_id: u64, id: i64) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let removed = sqlx::query("DELETE FROM digest_schedules WHERE guild_id = ? AND id = ?")
+            .bind(self::guild_id(guild_id))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
+
+    /// Moves a schedule past its due runs in one transaction: records `skipped` ones (missed
+    /// beyond the catch-up window) and claims `post`, if any. The claim is `None` when another
+    /// process claimed that run first.
+    pub async fn advance(
+        &self,
+        schedule: &Schedule,
+        post: Option<i64>,
+        skipped: &[i64],
+        now: i64,
+    ) -> Result<Option<Claim>> {
+        let Some(latest) = skipped.iter().copied().chain(post).max() else {
+            return Ok(None);
+        };
+        let mut tx = self.begin_write().await?;
+        let runs = skipped
+            .iter()
+            .map(|at| (*at, "skipped"))
+            .chain(post.map(|at| (at, "claimed")));
+        let mut claimed = false;
+        for (at, state) in runs {
+            let inserted = sqlx::query(
+                "INSERT INTO digest_runs (schedule_id, scheduled_at, state, claimed_at, detail)
+                 VALUES (?, ?, ?, ?, CASE ? WHEN 'skipped' THEN 'missed by more than the catch-up window' END)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(schedule.id)
+            .bind(at)
+            .bind(state)
+            .bind(now)
+            .bind(state)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            claimed = state == "claimed" && inserted == 1;
+        }
+        sqlx::query("UPDATE digest_schedules SET last_fire = MAX(last_fire, ?) WHERE id = ?")
+            .bind(latest)
+            .bind(schedule.id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(post.filter(|_| claimed).map(|scheduled_at| Claim {
+            schedule: schedule.clone(),
+            scheduled_at,
+        }))
+    }
+
+    /// Runs claimed before `stale_before` and never finished: their process stopped between
+    /// claiming and posting. Each is claimed afresh (its claim time moved to `now`) so that
+    /// one process takes it over.
+    pub async fn reclaim_stale(&self, stale_before: i64, now: i64) -> Result<Vec<Claim>> {
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "UPDATE digest_runs SET claimed_at = ?1
+             WHERE state = 'claimed' AND claimed_at < ?2
+             RETURNING schedule_id, scheduled_at",
+        )
+        .bind(now)
+        .bind(stale_before)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let schedules = self.schedules(None).await?;
+        let mut claims = Vec::new();
+        for row in rows {
+            let id: i64 = row.try_get(0)?;
+            if let Some(schedule) = schedules.iter().find(|s| s.id == id && s.failing.is_none()) {
+                claims.push(Claim {
+                    schedule: schedule.clone(),
+                    scheduled_at: row.try_get(1)?,
+                });
+            }
+        }
+        Ok(claims)
+    }
+
+    /// Marks a claimed run posted, or failed; a failure with `failing` set also stops the
+    /// schedule, which `/digest list` then reports.
+    pub async fn finish_run(
+        &self,
+        claim: &Claim,
+        posted: bool,
+        detail: Option<&str>,
+        failing: bool,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE digest_runs SET state = ?, detail = ? WHERE schedule_id = ? AND scheduled_at = ?")
+            .bind(if posted { "posted" } else { "failed" })
+            .bind(detail)
+            .bind(claim.schedule.id)
+            .bind(claim.scheduled_at)
+            .execute(&mut *tx)
+            .await?;
+        if failing {
+            sqlx::query("UPDATE digest_schedules SET failing = ? WHERE id = ?")
+                .bind(detail)
+                .bind(claim.schedule.id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Every run of a schedule: `(scheduled_at, state)`, oldest first.
+    pub async fn runs(&self, schedule_id: i64) -> Result<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT scheduled_at, state FROM digest_runs WHERE schedule_id = ? ORDER BY scheduled_at",
+        )
+        .bind(schedule_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
 }
 
 fn bind_row<'q>(
@@ -781,6 +977,19 @@ fn bind_row<'q>(
         .bind(row.platform.as_str())
         .bind(row.series)
         .bind(row.value)
+}
+
+fn schedule_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Schedule> {
+    Ok(Schedule {
+        id: row.try_get(0)?,
+        guild_id: row.try_get::<i64, _>(1)? as u64,
+        channel_id: row.try_get::<i64, _>(2)? as u64,
+        cron: row.try_get(3)?,
+        timezone: row.try_get(4)?,
+        landscape: row.try_get(5)?,
+        last_fire: row.try_get(6)?,
+        failing: row.try_get(7)?,
+    })
 }
 
 fn brand_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Brand> {

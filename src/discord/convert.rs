@@ -5,7 +5,8 @@ use serenity::all::{
     CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
     CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
-    EditAttachments, EditInteractionResponse, InteractionContext, Permissions,
+    CreateMessage, EditAttachments, EditInteractionResponse, InteractionContext, Nonce,
+    Permissions,
 };
 
 use crate::command::{CommandSpec, Embed, File, Invocation, Kind, OptionSpec, Reply, Value};
@@ -203,6 +204,20 @@ pub fn followup(reply: &Reply) -> CreateInteractionResponseFollowup {
         .files(attachments(reply))
         .ephemeral(reply.ephemeral)
         .allowed_mentions(no_mentions());
+    if !reply.content.is_empty() {
+        message = message.content(&reply.content);
+    }
+    message
+}
+
+/// A reply as a message posted to a channel (digests), carrying a nonce Discord enforces.
+pub fn channel_message(reply: &Reply, nonce: String) -> CreateMessage {
+    let mut message = CreateMessage::new()
+        .embeds(embeds(reply))
+        .add_files(attachments(reply))
+        .allowed_mentions(no_mentions())
+        .nonce(Nonce::String(nonce))
+        .enforce_nonce(true);
     if !reply.content.is_empty() {
         message = message.content(&reply.content);
     }

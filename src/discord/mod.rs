@@ -19,16 +19,17 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use serenity::all::ClientBuilder;
 use serenity::all::{
-    Command, CommandInteraction, Context, CreateAutocompleteResponse, CreateInteractionResponse,
-    CreateInteractionResponseMessage, EventHandler, GatewayIntents, GuildId, HttpBuilder,
-    Interaction, Ready,
+    ChannelId, Command, CommandInteraction, Context, CreateAutocompleteResponse,
+    CreateInteractionResponse, CreateInteractionResponseMessage, EventHandler, GatewayIntents,
+    GuildId, HttpBuilder, Interaction, Ready,
 };
-use serenity::http::{HttpError, StatusCode};
+use serenity::http::{Http, HttpError, StatusCode};
 use tokio::sync::Semaphore;
 
 use crate::command::Reply;
 use crate::dispatcher::Dispatcher;
 use crate::error::{Error, Result};
+use crate::scheduler::{Outgoing, Post, PostError, Scheduler};
 
 pub use convert::create_command;
 
@@ -38,6 +39,9 @@ pub const ANSWER_BUDGET: Duration = Duration::from_millis(2_000);
 
 /// Interactions handled at once; more wait for a place. Also what shutdown waits for.
 const MAX_IN_FLIGHT: u32 = 10_000;
+
+/// How often the digest worker looks for due digests.
+const SCHEDULER_EVERY: Duration = Duration::from_secs(20);
 
 /// Where the bot connects and which commands it registers where.
 #[derive(Debug, Clone)]
@@ -73,6 +77,13 @@ pub async fn run(
         })?;
     tracing::info!(bot = %user.name, "logged in to Discord");
 
+    let catch_up = dispatcher
+        .settings()
+        .digest
+        .catch_up()
+        .unwrap_or(chrono::Duration::hours(6));
+    let clock = dispatcher.clock().clone();
+    let scheduler_dispatcher = dispatcher.clone();
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
     let handler = Handler {
         dispatcher,
@@ -84,10 +95,18 @@ pub async fn run(
         .event_handler(handler)
         .await
         .map_err(|err| Error::Discord(err.to_string()))?;
+    let post = channel_poster(client.http.clone());
+    scheduler_dispatcher.set_poster(post.clone());
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let scheduler = Scheduler::new(scheduler_dispatcher, post, clock, catch_up);
+    let worker = tokio::spawn(scheduler.run(SCHEDULER_EVERY, async move {
+        let _ = stopped.changed().await;
+    }));
     let shards = client.shard_manager.clone();
     tokio::spawn(async move {
         shutdown.await;
         tracing::info!("shutting down: closing shards");
+        let _ = stop.send(true);
         shards.shutdown_all().await;
     });
     client
@@ -96,6 +115,9 @@ pub async fn run(
         .map_err(|err| Error::Discord(err.to_string()))?;
     // Every running command holds a permit; taking them all waits for the last to finish.
     let _all = in_flight.acquire_many(MAX_IN_FLIGHT).await;
+    if let Err(err) = worker.await {
+        tracing::error!(error = %err, "the digest worker stopped abnormally");
+    }
     tracing::info!("all commands finished");
     Ok(())
 }
@@ -271,6 +293,40 @@ impl Handler {
             tracing::warn!(error = %err, "answering autocomplete failed");
         }
     }
+}
+
+/// Posts digests to channels through `http`: each message with allowed mentions none and a
+/// nonce Discord enforces, so a post retried after a lost answer returns the first message
+/// instead of posting again. A channel that is gone (404) or closed to the bot (403) is final.
+pub fn channel_poster(http: Arc<Http>) -> Post {
+    Arc::new(move |outgoing: Outgoing| {
+        let http = http.clone();
+        Box::pin(async move {
+            let channel = ChannelId::new(outgoing.channel_id.max(1));
+            for (i, message) in outgoing.messages.iter().enumerate() {
+                let nonce = if i == 0 {
+                    outgoing.nonce.clone()
+                } else {
+                    format!("{}-{i}", outgoing.nonce)
+                };
+                let builder = convert::channel_message(message, nonce);
+                if let Err(err) =
+                    with_retries(|| channel.send_message(&http, builder.clone())).await
+                {
+                    return Err(match status(&err) {
+                        Some(StatusCode::FORBIDDEN) => PostError::Gone(
+                            "the bot may not post in that channel (403)".to_string(),
+                        ),
+                        Some(StatusCode::NOT_FOUND) => {
+                            PostError::Gone("the channel no longer exists (404)".to_string())
+                        }
+                        _ => PostError::Retry(err.to_string()),
+                    });
+                }
+            }
+            Ok(())
+        })
+    })
 }
 
 /// The reply of a finished command task; a panic in it becomes the internal-error line.

@@ -1,0 +1,301 @@
+//! The weekly benchmark digest: how each brand of a landscape did last week, against itself the
+//! week before, against the other brands, and against industry benchmarks, with what stood out
+//! and a chart.
+//!
+//! Every figure comes from the plugins (each contributes its own lines through `summarize`), so
+//! a new metric appears in the digest without a change here. The digest is one long reply;
+//! `discord::limits::fit` splits it into messages within Discord's limits.
+
+use std::collections::BTreeMap;
+
+use crate::analysis::{
+    across, benchmark_value, by_platform, change_text, format_value, gap_text, trend_lines,
+};
+use crate::chart;
+use crate::command::{Embed, Field, File, Reply};
+use crate::dispatcher::Context;
+use crate::error::{Error, Result};
+use crate::numbers::short;
+use crate::period::Period;
+use crate::plugin::{Plugin, Summary, Unit};
+use crate::storage::Brand;
+
+/// Lines in the "what stood out" list.
+const HIGHLIGHTS: usize = 8;
+/// Weeks of daily points in the digest's chart.
+const CHART_DAYS: i64 = 28;
+
+/// A metric's values across the landscape's brands for one week.
+struct Standing<'a> {
+    plugin: &'a dyn Plugin,
+    now: BTreeMap<i64, Summary>,
+    before: BTreeMap<i64, Summary>,
+}
+
+impl Standing<'_> {
+    fn average(&self, brands: &[&Brand]) -> Option<f64> {
+        let values: Vec<f64> = brands
+            .iter()
+            .filter_map(|b| self.now.get(&b.id))
+            .map(|s| s.value)
+            .collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    }
+
+    /// 1-based rank among the brands with data, highest first.
+    fn rank(&self, brand: i64) -> Option<(usize, usize)> {
+        let own = self.now.get(&brand)?.value;
+        let better = self.now.values().filter(|s| s.value > own).count();
+        Some((better + 1, self.now.len()))
+    }
+}
+
+/// The digest of `week` for a landscape (or every brand of the guild).
+pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
+    let (scope, brands) = ctx.scope(landscape).await?;
+    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
+    let now_platforms = by_platform(ctx, &ids, week, None).await?;
+    let now = across(&now_platforms);
+    let before = across(&by_platform(ctx, &ids, week.previous(), None).await?);
+    let standings: Vec<Standing> = ctx
+        .registry
+        .plugins()
+        .map(|plugin| Standing {
+            plugin,
+            now: summaries(plugin, &now),
+            before: summaries(plugin, &before),
+        })
+        .filter(|s| !s.now.is_empty())
+        .collect();
+    let all: Vec<&Brand> = brands.iter().collect();
+    let competitors: Vec<&Brand> = brands.iter().filter(|b| b.competitor).collect();
+
+    let mut embeds = vec![Embed {
+        title: "What stood out".to_string(),
+        description: highlights(&brands, &standings, &competitors).join("\n"),
+        ..Embed::default()
+    }];
+    for brand in &brands {
+        let mut title = brand.name.clone();
+        if brand.competitor {
+            title.push_str(" (competitor)");
+        }
+        let fields: Vec<Field> = standings
+            .iter()
+            .filter_map(|s| brand_field(ctx, s, brand, &all, &now_platforms))
+            .collect();
+        let description = if fields.is_empty() {
+            format!("{} logged no data this week.", brand.name)
+        } else {
+            String::new()
+        };
+        embeds.push(Embed {
+            title,
+            description,
+            fields,
+            footer: None,
+        });
+    }
+
+    let mut attachments = Vec::new();
+    if let Some(plugin) = ctx.registry.by_name(&ctx.settings.digest.chart_metric) {
+        let span = Period::ending(week.to, CHART_DAYS);
+        let lines = trend_lines(ctx, plugin, &brands, span, None, true).await?;
+        if !lines.is_empty() {
+            let percent = standings
+                .iter()
+                .find(|s| s.plugin.name() == plugin.name())
+                .and_then(|s| s.now.values().next())
+                .is_some_and(|s| s.unit == Unit::Percent);
+            let title = format!("{} · {scope} · last {CHART_DAYS} days", plugin.label());
+            let png = chart::line_chart(&title, (span.from, span.to), &lines, percent)
+                .map_err(Error::Chart)?;
+            attachments.push(File {
+                name: "digest.png".to_string(),
+                bytes: png,
+            });
+        }
+    }
+    Ok(Reply {
+        content: format!("**Weekly digest · {scope}** · {week}, against the week before."),
+        embeds,
+        attachments,
+        ephemeral: false,
+    })
+}
+
+fn summaries(
+    plugin: &dyn Plugin,
+    totals: &BTreeMap<i64, crate::plugin::Totals>,
+) -> BTreeMap<i64, Summary> {
+    totals
+        .iter()
+        .filter_map(|(brand, t)| Some((*brand, plugin.summarize(t)?)))
+        .collect()
+}
+
+/// One metric's line for one brand: value, change, rank, gap to the average, benchmarks.
+fn brand_field(
+    ctx: &Context<'_>,
+    standing: &Standing<'_>,
+    brand: &Brand,
+    all: &[&Brand],
+    by_platform: &BTreeMap<(i64, String), crate::plugin::Totals>,
+) -> Option<Field> {
+    let now = standing.now.get(&brand.id)?;
+    let mut line = format!(
+        "{} · {} w/w",
+        now.text,
+        change_text(standing.before.get(&brand.id), now)
+    );
+    if let (Some((rank, of)), Some(average)) = (standing.rank(brand.id), standing.average(all))
+        && of > 1
+    {
+        line.push_str(&format!(
+            " · #{rank} of {of} · {} vs average",
+            gap_text(now.unit, now.value - average)
+        ));
+    }
+    if !now.parts.is_empty() {
+        let parts: Vec<String> = now
+            .parts
+            .iter()
+            .map(|(name, n)| format!("{name} {}", short(*n)))
+            .collect();
+        line.push_str(&format!("\n{}", parts.join(" · ")));
+    }
+    for ((id, platform), totals) in by_platform {
+        let Some(benchmark) = ctx.benchmarks.find(standing.plugin.name(), platform) else {
+            continue;
+        };
+        if *id != brand.id {
+            continue;
+        }
+        if let Some(own) = standing.plugin.summarize(totals) {
+            let side = if own.value >= benchmark.value {
+                "above"
+            } else {
+                "below"
+            };
+            line.push_str(&format!(
+                "\n{platform}: {} {side} the industry's {} ({} {})",
+                format_value(own.unit, own.value),
+                benchmark_value(standing.plugin, benchmark.value),
+                benchmark.source,
+                benchmark.year
+            ));
+        }
+    }
+    Some(Field::new(standing.plugin.label(), line))
+}
+
+/// The short list at the top: the largest moves, what fell, our brands against the
+/// competitors' average, and who logged nothing.
+fn highlights(brands: &[Brand], standings: &[Standing<'_>], competitors: &[&Brand]) -> Vec<String> {
+    let mut moves: Vec<(f64, String)> = Vec::new();
+    for standing in standings {
+        for brand in brands {
+            let (Some(now), Some(before)) =
+                (standing.now.get(&brand.id), standing.before.get(&brand.id))
+            else {
+                continue;
+            };
+            if before.value == 0.0 || now.value == before.value {
+                continue;
+            }
+            let relative = (now.value - before.value) / before.value.abs();
+            let verb = if relative < 0.0 { "fell" } else { "rose" };
+            moves.push((
+                relative.abs(),
+                format!(
+                    "{} {} {verb} to {} ({})",
+                    brand.name,
+                    standing.plugin.label().to_lowercase(),
+                    format_value(now.unit, now.value),
+                    change_text(Some(before), now)
+                ),
+            ));
+        }
+    }
+    moves.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut lines: Vec<String> = moves.into_iter().take(3).map(|(_, line)| line).collect();
+
+    let mut gaps: Vec<(f64, String)> = Vec::new();
+    let ours: Vec<&Brand> = brands.iter().filter(|b| !b.competitor).collect();
+    for standing in standings {
+        let with_data: Vec<&Summary> = competitors
+            .iter()
+            .filter_map(|c| standing.now.get(&c.id))
+            .collect();
+        if with_data.is_empty() {
+            continue;
+        }
+        for brand in &ours {
+            let Some(own) = standing.now.get(&brand.id) else {
+                continue;
+            };
+            let average = with_data.iter().map(|s| s.value).sum::<f64>() / with_data.len() as f64;
+            if average != 0.0 {
+                let side = if own.value >= average {
+                    "above"
+                } else {
+                    "below"
+                };
+                gaps.push((
+                    ((own.value - average) / average).abs(),
+                    format!(
+                        "{} {} {}, {side} the competitor average of {}",
+                        brand.name,
+                        standing.plugin.label().to_lowercase(),
+                        format_value(own.unit, own.value),
+                        format_value(own.unit, average)
+                    ),
+                ));
+            }
+            // The parts of a metric (applause, conversation, amplification) each get a line.
+            for (name, value) in &own.parts {
+                let theirs: Vec<i64> = with_data
+                    .iter()
+                    .filter_map(|s| s.parts.iter().find(|(n, _)| n == name).map(|(_, v)| *v))
+                    .collect();
+                if theirs.is_empty() {
+                    continue;
+                }
+                let average = theirs.iter().sum::<i64>() as f64 / theirs.len() as f64;
+                if average == 0.0 {
+                    continue;
+                }
+                let side = if *value as f64 >= average {
+                    "above"
+                } else {
+                    "below"
+                };
+                gaps.push((
+                    ((*value as f64 - average) / average).abs(),
+                    format!(
+                        "{} {name} {}, {side} the competitor average of {}",
+                        brand.name,
+                        short(*value),
+                        short(average.round() as i64)
+                    ),
+                ));
+            }
+        }
+    }
+    gaps.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let room = HIGHLIGHTS.saturating_sub(lines.len() + 1);
+    lines.extend(gaps.into_iter().take(room).map(|(_, line)| line));
+
+    let silent: Vec<&str> = brands
+        .iter()
+        .filter(|b| !standings.iter().any(|s| s.now.contains_key(&b.id)))
+        .map(|b| b.name.as_str())
+        .collect();
+    if !silent.is_empty() {
+        lines.push(format!("No data this week: {}", silent.join(", ")));
+    }
+    if lines.is_empty() {
+        lines.push("Nothing logged this week or the week before.".to_string());
+    }
+    lines
+}

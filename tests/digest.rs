@@ -1,0 +1,540 @@
+//! Scheduled digests end to end: the worker's step driven with a hand-set clock over weeks of
+//! simulated time, posting through the real serenity HTTP client to the fake Discord.
+
+mod support;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use metricord::clock::Clock;
+use metricord::command::{Invocation, Reply};
+use metricord::console::parse_line;
+use metricord::discord::{channel_poster, limits};
+use metricord::dispatcher::Dispatcher;
+use metricord::scheduler::{LEASE, Outgoing, Post, PostError, Scheduler};
+use metricord::settings::{DatabaseSettings, Settings};
+use serenity::http::HttpBuilder;
+use support::TestDb;
+use support::fake_discord::*;
+
+const GUILD: u64 = GUILD_ID;
+const CHANNEL: u64 = CHANNEL_ID;
+
+fn utc(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .expect("a test time")
+        .with_timezone(&Utc)
+}
+
+/// A dispatcher on its own database, a hand-set clock, and a fake Discord to post to.
+struct World {
+    db: TestDb,
+    fake: FakeDiscord,
+    clock: Clock,
+    dispatcher: Arc<Dispatcher>,
+}
+
+impl World {
+    async fn new(start: &str) -> World {
+        let db = TestDb::new();
+        let fake = FakeDiscord::start().await;
+        let clock = Clock::manual(utc(start));
+        let settings = Settings {
+            database: DatabaseSettings {
+                url: db.url(),
+                ..DatabaseSettings::default()
+            },
+            ..Settings::default()
+        };
+        let store = db.store().await;
+        let dispatcher = Arc::new(
+            Dispatcher::new(Arc::new(settings), store, clock.clone()).expect("dispatcher"),
+        );
+        World {
+            db,
+            fake,
+            clock,
+            dispatcher,
+        }
+    }
+
+    /// Runs a command as a server admin, as typed in Discord.
+    async fn run(&self, line: &str) -> Reply {
+        let line = parse_line(line).expect("a valid line").expect("a command");
+        self.dispatcher
+            .dispatch(Invocation {
+                guild_id: Some(GUILD),
+                channel_id: CHANNEL,
+                user_id: USER_ID,
+                can_manage_guild: true,
+                command: line.command,
+                options: line.options,
+            })
+            .await
+    }
+
+    fn poster(&self) -> Post {
+        let http = HttpBuilder::new("fake-token")
+            .proxy(&self.fake.base_url)
+            .ratelimiter_disabled(true)
+            .build();
+        channel_poster(Arc::new(http))
+    }
+
+    /// A freshly started worker, as after a restart.
+    fn scheduler(&self, post: Post) -> Scheduler {
+        Scheduler::new(
+            self.dispatcher.clone(),
+            post,
+            self.clock.clone(),
+            Duration::hours(6),
+        )
+    }
+
+    fn set_time(&self, at: DateTime<Utc>) {
+        if let Clock::Manual(now) = &self.clock {
+            *now.lock().expect("the clock") = at;
+        }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    fn posted(&self, channel: u64) -> Vec<Recorded> {
+        self.fake.channel_messages(channel)
+    }
+}
+
+/// A post that reaches Discord but whose process "dies" before recording it: it reports a
+/// failure after posting, so the run stays claimed as if the process had stopped.
+fn dies_after_posting(post: Post) -> Post {
+    Arc::new(move |outgoing: Outgoing| {
+        let post = post.clone();
+        Box::pin(async move {
+            post(outgoing).await?;
+            Err(PostError::Retry("the process stopped".to_string()))
+        })
+    })
+}
+
+async fn small_landscape(world: &World) {
+    for line in [
+        "/brand add name:Bean landscape:coffee",
+        "/brand add name:Brew landscape:coffee competitor:true",
+        "/brand add name:Cup landscape:coffee competitor:true",
+        "/brand add name:Dunk landscape:coffee competitor:true",
+        "/engagement applause:500 conversation:100 amplification:100 brand:Bean platform:instagram date:2026-11-17",
+        "/engagement applause:700 conversation:100 amplification:200 brand:Bean platform:instagram date:2026-11-24",
+        "/engagement applause:2000 conversation:300 amplification:400 brand:Brew platform:instagram date:2026-11-25",
+        "/engagement applause:1500 conversation:200 amplification:200 brand:Cup platform:instagram date:2026-11-26",
+        "/engagement-rate engagements:1000 followers:50000 brand:Bean platform:instagram date:2026-11-24",
+        "/engagement-rate engagements:2700 followers:100000 brand:Brew platform:instagram date:2026-11-25",
+        "/engagement-rate engagements:1900 followers:95000 brand:Cup platform:instagram date:2026-11-26",
+    ] {
+        let reply = world.run(line).await;
+        assert!(!reply.ephemeral, "{line}: {}", reply.content);
+    }
+}
+
+#[tokio::test]
+async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape() {
+    let world = World::new("2026-11-30T09:00:00Z").await;
+    small_landscape(&world).await;
+    let digest = world
+        .dispatcher
+        .digest(
+            GUILD,
+            Some("coffee"),
+            metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
+            world.now(),
+        )
+        .await
+        .expect("a digest");
+    assert!(
+        digest.content.contains("Weekly digest · coffee"),
+        "{}",
+        digest.content
+    );
+    let highlights = &digest.embeds[0].description;
+    // Bean's engagements went from 700 to 1,000; the competitors' amplification averages
+    // (400 + 200) / 2 = 300 against Bean's 200.
+    assert!(
+        highlights.contains("Bean engagements rose to 1,000 (+300 (+42.9%))"),
+        "{highlights}"
+    );
+    assert!(
+        highlights.contains("Bean amplification 200, below the competitor average of 300"),
+        "{highlights}"
+    );
+    assert!(
+        highlights.contains("No data this week: Dunk"),
+        "{highlights}"
+    );
+
+    let bean = digest
+        .embeds
+        .iter()
+        .find(|e| e.title == "Bean")
+        .expect("Bean's embed");
+    let field = |label: &str| {
+        bean.fields
+            .iter()
+            .find(|f| f.name == label)
+            .map(|f| f.value.clone())
+            .unwrap_or_default()
+    };
+    // Engagements: 1,000 against 2,700 and 1,900: third, 867 under the mean of 1,866.7.
+    assert!(
+        field("Engagements").starts_with("1,000 · +300 (+42.9%) w/w · #3 of 3 · -867 vs average"),
+        "{}",
+        field("Engagements")
+    );
+    assert!(field("Engagements").contains("applause 700 · conversation 100 · amplification 200"));
+    // Engagement rate: 2.00% against 2.70% and 2.00%: second (tied), 0.23 points under 2.23%.
+    let rate = field("Engagement rate");
+    assert!(rate.starts_with("2.00% (95% CI 1.88-2.13%, n=50,000) · new (no data the period before) w/w · #2 of 3 · -0.23 pts vs average"), "{rate}");
+    assert!(rate.contains("instagram: 2.00% above the industry's 0.47% (Rival IQ, 2023 Social Media Industry Benchmark Report 2023)"), "{rate}");
+    let dunk = digest
+        .embeds
+        .iter()
+        .find(|e| e.title == "Dunk (competitor)")
+        .expect("Dunk's embed");
+    assert_eq!(dunk.description, "Dunk logged no data this week.");
+    assert_eq!(digest.attachments[0].name, "digest.png");
+}
+
+#[tokio::test]
+async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exactly_once() {
+    let world = World::new("2026-11-30T00:00:00Z").await;
+    small_landscape(&world).await;
+    let reply = world.run(&format!("/digest schedule channel:{CHANNEL} cron:\"0 0 9 * * Mon\" timezone:UTC landscape:coffee")).await;
+    assert!(
+        reply.content.starts_with("Digest #1 of coffee"),
+        "{}",
+        reply.content
+    );
+    let post = world.poster();
+    let mut scheduler = world.scheduler(post.clone());
+    let start = world.now();
+    for hour in 1..=(6 * 7 * 24) {
+        world.set_time(start + Duration::hours(hour));
+        let week = hour / (7 * 24);
+        let monday_nine = hour % (7 * 24) == 9;
+        match (week, monday_nine) {
+            // Restart just before the run is claimed.
+            (1, true) => {
+                scheduler = world.scheduler(post.clone());
+                scheduler.tick().await.expect("a step");
+            }
+            // Crash after claiming, before posting: the next worker takes the run over once
+            // the claim's lease runs out.
+            (2, true) => {
+                let (claims, _) = scheduler.claim_due().await.expect("claims");
+                assert_eq!(claims.len(), 1);
+                scheduler = world.scheduler(post.clone());
+                world.set_time(world.now() + LEASE + Duration::minutes(1));
+                let step = scheduler.tick().await.expect("a step");
+                assert_eq!(step.posted, 1);
+            }
+            // Crash after posting, before recording it: the retried post carries the same
+            // nonce, so Discord returns the first message instead of a second one.
+            (3, true) => {
+                world
+                    .scheduler(dies_after_posting(post.clone()))
+                    .tick()
+                    .await
+                    .expect("a step");
+                scheduler = world.scheduler(post.clone());
+                world.set_time(world.now() + LEASE + Duration::minutes(1));
+                scheduler.tick().await.expect("a step");
+            }
+            _ => {
+                scheduler.tick().await.expect("a step");
+            }
+        }
+    }
+    let posted = world.posted(CHANNEL);
+    let digests: Vec<&Recorded> = posted
+        .iter()
+        .filter(|m| {
+            m.json["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("Weekly digest"))
+        })
+        .collect();
+    assert_eq!(digests.len(), 6, "one digest a week for six weeks");
+    let runs = world.db.store().await.runs(1).await.expect("runs");
+    assert_eq!(runs.len(), 6);
+    assert!(runs.iter().all(|(_, state)| state == "posted"), "{runs:?}");
+    for message in posted {
+        assert_eq!(
+            message.json["allowed_mentions"]["parse"],
+            serde_json::json!([])
+        );
+        assert_eq!(message.json["enforce_nonce"], true);
+    }
+}
+
+#[tokio::test]
+async fn a_missed_digest_is_caught_up_inside_the_window_and_skipped_outside_it() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    small_landscape(&world).await;
+    world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
+        .await;
+    let scheduler = world.scheduler(world.poster());
+
+    // Down from Sunday noon until Monday 14:00: five hours late, inside the six-hour window.
+    world.set_time(utc("2026-11-30T14:00:00Z"));
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!((step.posted, step.skipped), (1, 0));
+    assert_eq!(
+        scheduler.tick().await.expect("a step").posted,
+        0,
+        "posted once"
+    );
+
+    // Down across the next Monday until 20:00: eleven hours late, so it is skipped.
+    world.set_time(utc("2026-12-07T20:00:00Z"));
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!((step.posted, step.skipped), (0, 1));
+    assert_eq!(world.posted(CHANNEL).len(), 1);
+
+    // The week after runs as usual.
+    world.set_time(utc("2026-12-14T09:00:30Z"));
+    assert_eq!(scheduler.tick().await.expect("a step").posted, 1);
+    let states: Vec<String> = world
+        .db
+        .store()
+        .await
+        .runs(1)
+        .await
+        .expect("runs")
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(states, ["posted", "skipped", "posted"]);
+}
+
+#[tokio::test]
+async fn server_errors_and_rate_limits_are_retried_into_a_single_post() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    small_landscape(&world).await;
+    world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
+        .await;
+    let path = format!("/channels/{CHANNEL}/messages");
+    world.fake.fail_next(path.as_str(), 502, 1);
+    world.fake.fail_next(path.as_str(), 429, 1);
+    world.set_time(utc("2026-11-30T09:00:00Z"));
+    let step = world
+        .scheduler(world.poster())
+        .tick()
+        .await
+        .expect("a step");
+    assert_eq!(step.posted, 1);
+    let attempts = world
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with(&path))
+        .count();
+    assert_eq!(attempts, 3);
+    assert_eq!(world.posted(CHANNEL).len(), 1);
+}
+
+#[tokio::test]
+async fn a_forbidden_channel_stops_its_schedule_and_the_list_says_so() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    small_landscape(&world).await;
+    let closed = CHANNEL + 1;
+    world
+        .run(&format!("/digest schedule channel:{closed} timezone:UTC"))
+        .await;
+    world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
+        .await;
+    world.fake.forbid_channel(closed, 403);
+    let scheduler = world.scheduler(world.poster());
+    world.set_time(utc("2026-11-30T09:00:00Z"));
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!(
+        (step.posted, step.failed),
+        (1, 1),
+        "the other guild's digest is not held up"
+    );
+    let attempts = || {
+        world
+            .fake
+            .requests()
+            .iter()
+            .filter(|r| r.path.contains(&format!("/channels/{closed}/")))
+            .count()
+    };
+    assert_eq!(attempts(), 1, "a 403 is not retried");
+    world.set_time(utc("2026-12-07T09:00:00Z"));
+    scheduler.tick().await.expect("a step");
+    assert_eq!(attempts(), 1, "a stopped schedule is not tried again");
+    let list = world.run("/digest list").await;
+    let first = &list.embeds[0].fields[0].value;
+    assert!(
+        first.contains("Stopped: the bot may not post in that channel (403)"),
+        "{first}"
+    );
+}
+
+#[tokio::test]
+async fn a_thirty_brand_digest_is_split_within_discords_limits() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    for brand in 0..30 {
+        let name = format!("Brand number {brand:02} with a fairly long name");
+        world
+            .run(&format!(
+                "/brand add name:\"{name}\" landscape:big competitor:{}",
+                brand % 3 != 0
+            ))
+            .await;
+        for (day, scale) in [("2026-11-18", 1), ("2026-11-25", 2)] {
+            for line in [
+                format!(
+                    "/engagement applause:{} conversation:{} amplification:{}",
+                    1000 * scale + brand,
+                    100 + brand,
+                    50 * scale
+                ),
+                format!(
+                    "/engagement-rate engagements:{} followers:{}",
+                    900 + brand * scale,
+                    40_000 + brand * 1000
+                ),
+                format!("/ctr clicks:{} impressions:{}", 40 + brand, 5000 * scale),
+                format!("/audience followers:{}", 40_000 + brand * 1000 * scale),
+                format!("/mentions mentions:{}", 10 + brand * scale),
+            ] {
+                let reply = world
+                    .run(&format!(
+                        "{line} brand:\"{name}\" platform:instagram date:{day}"
+                    ))
+                    .await;
+                assert!(!reply.ephemeral, "{}", reply.content);
+            }
+        }
+    }
+    world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} timezone:UTC landscape:big"
+        ))
+        .await;
+    world.set_time(utc("2026-11-30T09:00:00Z"));
+    assert_eq!(
+        world
+            .scheduler(world.poster())
+            .tick()
+            .await
+            .expect("a step")
+            .posted,
+        1
+    );
+    let messages = world.posted(CHANNEL);
+    assert!(messages.len() > 1, "thirty brands cannot fit one message");
+    let mut brands_seen = 0;
+    for message in &messages {
+        let body = &message.json;
+        assert!(body["content"].as_str().unwrap_or_default().chars().count() <= limits::CONTENT);
+        let embeds = body["embeds"].as_array().cloned().unwrap_or_default();
+        assert!(embeds.len() <= limits::EMBEDS_PER_MESSAGE);
+        let mut total = 0;
+        for embed in &embeds {
+            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().chars().count();
+            assert!(text(&embed["title"]) <= limits::TITLE);
+            assert!(text(&embed["description"]) <= limits::DESCRIPTION);
+            let fields = embed["fields"].as_array().cloned().unwrap_or_default();
+            assert!(fields.len() <= limits::FIELDS);
+            total += text(&embed["title"])
+                + text(&embed["description"])
+                + text(&embed["footer"]["text"]);
+            for field in &fields {
+                assert!(
+                    text(&field["name"]) <= limits::FIELD_NAME
+                        && text(&field["value"]) <= limits::FIELD_VALUE
+                );
+                total += text(&field["name"]) + text(&field["value"]);
+            }
+            if text(&embed["title"]) > 0
+                && embed["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Brand number")
+            {
+                brands_seen += 1;
+            }
+        }
+        assert!(
+            total <= limits::EMBED_TOTAL,
+            "{total} characters of embeds in one message"
+        );
+    }
+    assert_eq!(brands_seen, 30, "every brand appears");
+    assert_eq!(
+        messages[0].files.len(),
+        1,
+        "the chart rides with the first message"
+    );
+}
+
+#[tokio::test]
+async fn digest_commands_validate_their_options_and_explain_numeric_days() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    let reply = world
+        .run("/digest schedule channel:123 cron:\"0 9 * * 1\"")
+        .await;
+    assert_eq!(
+        reply.content,
+        "`cron` must be 6 fields with seconds first; for that crontab line write `0 0 9 * * 1`."
+    );
+    let reply = world
+        .run("/digest schedule channel:123 timezone:Moon/Base")
+        .await;
+    assert!(
+        reply.ephemeral
+            && reply
+                .content
+                .starts_with("`timezone` must be an IANA timezone name")
+    );
+    let reply = world
+        .run("/digest schedule channel:123 cron:\"0 * * * * *\"")
+        .await;
+    assert!(
+        reply.content.contains("at most once an hour"),
+        "{}",
+        reply.content
+    );
+    let reply = world
+        .run("/digest schedule channel:123 cron:\"0 0 9 * * 2-6\" timezone:Europe/Bucharest")
+        .await;
+    assert!(
+        reply.content.contains("- Mon 2026-11-30 09:00 EET"),
+        "{}",
+        reply.content
+    );
+    assert!(
+        reply.content.contains("so `2-6` is Monday to Friday"),
+        "{}",
+        reply.content
+    );
+    let reply = world.run("/digest run id:1").await;
+    assert!(
+        reply
+            .content
+            .starts_with("Posting needs the bot connected to Discord"),
+        "{}",
+        reply.content
+    );
+    let reply = world.run("/digest remove id:99").await;
+    assert!(reply.ephemeral);
+    assert_eq!(
+        world.run("/digest remove id:1").await.content,
+        "Removed digest #1."
+    );
+}
