@@ -75,6 +75,11 @@ pub enum Command {
     },
     /// Print the command reference in Markdown, as in the README.
     Commands,
+    /// Write a consistent copy of the database to PATH, safe while the bot runs.
+    Backup {
+        /// Where the copy goes; it must not exist yet.
+        path: PathBuf,
+    },
 }
 
 /// Runs the command line's choice to the end.
@@ -146,6 +151,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     .map_err(|source| Error::Write { path, source })?,
                 None => std::io::stdout().write_all(&file.bytes)?,
             }
+            Ok(())
+        }
+        Command::Backup { path } => {
+            let store = Store::open(&settings.database).await?;
+            let result = store.backup(&path).await;
+            store.close().await;
+            result?;
+            println!("Backed up to {}", path.display());
             Ok(())
         }
         Command::Commands => {

@@ -15,6 +15,7 @@ use crate::benchmarks::Benchmarks;
 use crate::clock::Clock;
 use crate::command::{
     CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply, Suggest,
+    Value,
 };
 use crate::error::{Error, Result, UserError};
 use crate::period::Period;
@@ -147,16 +148,34 @@ impl Dispatcher {
         }
     }
 
-    async fn run(&self, invocation: Invocation) -> Result<Reply> {
+    /// The checks every command passes before it runs: a server, a known command, the
+    /// permission it needs, options as declared. Front ends call it before acknowledging slow
+    /// work, so that a refusal can still be private.
+    pub fn precheck(&self, invocation: &Invocation) -> Result<(), UserError> {
+        self.checked(invocation, invocation.options.clone())
+            .map(|_| ())
+    }
+
+    fn checked(
+        &self,
+        invocation: &Invocation,
+        options: Vec<(String, Value)>,
+    ) -> Result<(u64, String, Options), UserError> {
         let path = invocation.command.trim_start_matches('/').to_lowercase();
         let Some(guild_id) = invocation.guild_id else {
-            return Err(UserError::GuildOnly { command: path }.into());
+            return Err(UserError::GuildOnly { command: path });
         };
         let spec = self.spec(&path)?;
         if spec.manages_data && !invocation.can_manage_guild {
-            return Err(UserError::NeedsManageServer { command: path }.into());
+            return Err(UserError::NeedsManageServer { command: path });
         }
-        let options = spec.check(invocation.options)?;
+        let options = spec.check(options)?;
+        Ok((guild_id, path, options))
+    }
+
+    async fn run(&self, mut invocation: Invocation) -> Result<Reply> {
+        let options = std::mem::take(&mut invocation.options);
+        let (guild_id, path, options) = self.checked(&invocation, options)?;
         if let Some(plugin) = self.registry.by_command(&path) {
             return self
                 .metric(plugin, &options, guild_id, invocation.user_id)

@@ -200,6 +200,32 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// Writes a consistent copy of the whole database to `path` (which must not exist yet),
+    /// while other connections go on reading and writing.
+    pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        if path.exists() {
+            return Err(Error::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::AlreadyExists,
+                    "the file already exists",
+                ),
+            });
+        }
+        sqlx::query("VACUUM INTO ?")
+            .bind(path.display().to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`'s verdict: "ok" for a sound database.
+    pub async fn integrity_check(&self) -> Result<String> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -181,21 +181,17 @@ impl Handler {
             Ok(invocation) => invocation,
             Err(message) => return self.answer(ctx, &interaction, Reply::error(message)).await,
         };
-        let slow = match self.dispatcher.spec(&invocation.command) {
-            Ok(spec) => {
-                // A slow command's input errors still deserve an ephemeral answer, which a
-                // deferred (public) response can no longer give: check options before deferring.
-                if spec.slow
-                    && let Err(err) = spec.check(invocation.options.clone())
-                {
-                    return self
-                        .answer(ctx, &interaction, Reply::error(err.to_string()))
-                        .await;
-                }
-                spec.slow
-            }
-            Err(_) => false,
-        };
+        let slow = self
+            .dispatcher
+            .spec(&invocation.command)
+            .is_ok_and(|spec| spec.slow);
+        // A deferred (public) answer can no longer be private: refuse what will be refused
+        // before deferring.
+        if slow && let Err(err) = self.dispatcher.precheck(&invocation) {
+            return self
+                .answer(ctx, &interaction, Reply::error(err.to_string()))
+                .await;
+        }
         let dispatcher = self.dispatcher.clone();
         let mut work = tokio::spawn(async move { dispatcher.dispatch(invocation).await });
         if !slow && let Ok(done) = tokio::time::timeout(ANSWER_BUDGET, &mut work).await {

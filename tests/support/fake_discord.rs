@@ -76,6 +76,8 @@ pub struct Recorded {
     pub files: Vec<(String, Vec<u8>)>,
     /// Status the fake answered with.
     pub status: u16,
+    /// When the request arrived: how long the bot took to answer.
+    pub at: Instant,
 }
 
 /// Selects requests for fault injection. `&str` matches a path prefix, with or without `/api/v10`.
@@ -492,6 +494,7 @@ async fn rest_handler(
         json,
         files,
         status: 0,
+        at: Instant::now(),
     };
     let (fault, delay) = shared.update(|i| {
         let fault = i

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
+pub mod bot;
 pub mod fake_discord;
 
 use std::io::Write;
