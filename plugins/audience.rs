@@ -42,6 +42,13 @@ impl Plugin for Audience {
         totals.get("followers").map(count_summary)
     }
 
+    fn needs(&self) -> HistoryNeeds {
+        HistoryNeeds {
+            previous: &["followers"],
+            peers: &[],
+        }
+    }
+
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError> {
         let followers = options.required_integer("followers")?;
         let start = match options.integer("previous") {

@@ -40,6 +40,13 @@ impl Plugin for Mentions {
         totals.get("mentions").map(count_summary)
     }
 
+    fn needs(&self) -> HistoryNeeds {
+        HistoryNeeds {
+            previous: &[],
+            peers: &["mentions"],
+        }
+    }
+
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError> {
         let mentions = options.required_integer("mentions")?;
         let mut fields = Vec::new();

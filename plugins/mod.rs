@@ -41,7 +41,7 @@ mod prelude {
     pub use crate::error::UserError;
     pub use crate::numbers::{change, percent, ratio, short, thousands};
     pub use crate::plugin::{
-        Aggregate, Calculation, History, Plugin, Series, Summary, Totals, Unit,
+        Aggregate, Calculation, History, HistoryNeeds, Plugin, Series, Summary, Totals, Unit,
     };
 }
 

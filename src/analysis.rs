@@ -99,8 +99,8 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let brand = ctx.brand(options.text("brand").unwrap_or_default()).await?;
     let period = period(ctx, options)?;
     let platform = options.text("platform");
-    let now = by_platform(ctx, &[brand.id], period, platform).await?;
-    let before = by_platform(ctx, &[brand.id], period.previous(), platform).await?;
+    let now = by_platform(ctx, &[brand.id], period, platform, None).await?;
+    let before = by_platform(ctx, &[brand.id], period.previous(), platform, None).await?;
     let mut fields = Vec::new();
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
@@ -161,7 +161,8 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let (scope, brands) = ctx.scope(options.text("landscape")).await?;
     let period = period(ctx, options)?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let totals = across(&by_platform(ctx, &ids, period, options.text("platform")).await?);
+    let totals =
+        across(&by_platform(ctx, &ids, period, options.text("platform"), Some(plugin)).await?);
     let mut ranked: Vec<(&Brand, Summary)> = brands
         .iter()
         .filter_map(|b| Some((b, plugin.summarize(totals.get(&b.id)?)?)))
@@ -409,7 +410,7 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let peers = ctx.store.peers(ctx.guild_id, &brand).await?;
     let mut ids: Vec<i64> = peers.iter().map(|b| b.id).collect();
     ids.push(brand.id);
-    let rows = by_platform(ctx, &ids, period, platform).await?;
+    let rows = by_platform(ctx, &ids, period, platform, Some(plugin)).await?;
     let mut fields = Vec::new();
     let platforms: Vec<String> = rows
         .keys()
@@ -509,16 +510,19 @@ fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
     })
 }
 
-/// Each brand's totals on each platform over `period`.
+/// Each brand's totals on each platform over `period`: of every series, or only of
+/// `plugin`'s.
 pub async fn by_platform(
     ctx: &Context<'_>,
     brands: &[i64],
     period: Period,
     platform: Option<&str>,
+    plugin: Option<&dyn Plugin>,
 ) -> Result<BTreeMap<(i64, String), Totals>> {
+    let series: Option<Vec<&str>> = plugin.map(|p| p.series().iter().map(|s| s.name).collect());
     let rows = ctx
         .store
-        .aggregate(ctx.guild_id, brands, period, platform)
+        .aggregate(ctx.guild_id, brands, period, platform, series.as_deref())
         .await?;
     Ok(totals(ctx.registry, rows))
 }

@@ -75,6 +75,35 @@ pub enum Command {
     },
     /// Print the command reference in Markdown, as in the README.
     Commands,
+    /// Fill a server (default: the console's local one) with a demo data set to try commands on.
+    SeedDemo {
+        #[arg(long, default_value_t = 10)]
+        brands: usize,
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "ID")]
+        guild: Option<u64>,
+    },
+    /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md).
+    Bench {
+        #[arg(long, value_name = "DIR", default_value = "target/bench")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 50)]
+        brands: usize,
+        #[arg(long, default_value_t = 365)]
+        days: i64,
+        /// Repetitions of each timed query (writes and calculators run more).
+        #[arg(long, default_value_t = 400)]
+        iterations: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        import_rows: usize,
+    },
+    /// Resident memory settled and under 1,000 concurrent commands (used by bench).
+    #[command(hide = true)]
+    Memory,
     /// Write a consistent copy of the database to PATH, safe while the bot runs.
     Backup {
         /// Where the copy goes; it must not exist yet.
@@ -151,6 +180,53 @@ pub async fn run(cli: Cli) -> Result<()> {
                     .map_err(|source| Error::Write { path, source })?,
                 None => std::io::stdout().write_all(&file.bytes)?,
             }
+            Ok(())
+        }
+        Command::SeedDemo {
+            brands,
+            days,
+            seed,
+            guild,
+        } => {
+            let store = Store::open(&settings.database).await?;
+            let registry = Registry::new(&settings.plugins.enabled);
+            let today = chrono::Utc::now()
+                .with_timezone(&settings.timezone().unwrap_or(chrono_tz::Tz::UTC))
+                .date_naive();
+            let guild = guild.unwrap_or(console::LOCAL_GUILD);
+            let seeded =
+                crate::demo::seed(&store, &registry, guild, brands, days, seed, today).await;
+            store.close().await;
+            let seeded = seeded?;
+            println!(
+                "Seeded {} brands with {} values over {days} days. Try: /brand list, /report brand:\"{}\", /compare metric:engagement-rate landscape:coffee",
+                seeded.brands,
+                seeded.values,
+                crate::demo::brand_name(0).0
+            );
+            Ok(())
+        }
+        Command::Bench {
+            dir,
+            brands,
+            days,
+            iterations,
+            import_rows,
+        } => {
+            let dir = dir.join(format!("run-{}", std::process::id()));
+            let plan = crate::bench::Plan {
+                brands,
+                days,
+                iterations,
+                import_rows,
+            };
+            let result = crate::bench::run(&settings, &dir, &plan).await;
+            let _ = std::fs::remove_dir_all(&dir);
+            print!("{}", result?);
+            Ok(())
+        }
+        Command::Memory => {
+            print!("{}", crate::bench::memory(settings).await?);
             Ok(())
         }
         Command::Backup { path } => {

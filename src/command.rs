@@ -81,6 +81,8 @@ pub enum Kind {
     Date,
     /// A file: an attachment on Discord, a local path in the console.
     Attachment,
+    /// A text channel of the server: a channel picker on Discord, `#id` or an id elsewhere.
+    Channel,
 }
 
 /// An option's value as a front end delivers it.
@@ -255,6 +257,7 @@ impl OptionSpec {
             Kind::Boolean => "true or false".to_string(),
             Kind::Date => "a date written YYYY-MM-DD".to_string(),
             Kind::Attachment => "a file".to_string(),
+            Kind::Channel => "a channel of this server (#channel, or its id)".to_string(),
         }
     }
 
@@ -300,6 +303,13 @@ impl OptionSpec {
                 .map(Checked::Date)
                 .map_err(|_| invalid()),
             (Kind::Attachment, Value::File(file)) => Ok(Checked::File(file)),
+            (Kind::Channel, Value::Text(text)) => {
+                let id = text.trim().trim_start_matches("<#").trim_end_matches('>');
+                match id.parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Checked::Text(n.to_string())),
+                    _ => Err(invalid()),
+                }
+            }
             _ => Err(invalid()),
         }
     }

@@ -54,9 +54,9 @@ impl Standing<'_> {
 pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
     let (scope, brands) = ctx.scope(landscape).await?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let now_platforms = by_platform(ctx, &ids, week, None).await?;
+    let now_platforms = by_platform(ctx, &ids, week, None, None).await?;
     let now = across(&now_platforms);
-    let before = across(&by_platform(ctx, &ids, week.previous(), None).await?);
+    let before = across(&by_platform(ctx, &ids, week.previous(), None, None).await?);
     let standings: Vec<Standing> = ctx
         .registry
         .plugins()

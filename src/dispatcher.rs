@@ -224,9 +224,8 @@ impl Dispatcher {
         let brand = options.text("brand");
         let history = match brand {
             Some(brand) => {
-                let series: Vec<&'static str> = plugin.series().iter().map(|s| s.name).collect();
                 self.store
-                    .history(guild_id, brand, platform, day, &series)
+                    .history(guild_id, brand, platform, day, &plugin.needs())
                     .await?
             }
             None => Default::default(),

@@ -22,6 +22,7 @@
 //!   error types with their user-facing wording.
 
 pub mod analysis;
+pub mod bench;
 pub mod benchmarks;
 pub mod brands;
 pub mod chart;
@@ -29,6 +30,7 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod console;
+pub mod demo;
 pub mod digest;
 pub mod discord;
 pub mod dispatcher;

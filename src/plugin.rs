@@ -25,8 +25,13 @@ pub trait Plugin: Send + Sync {
     /// The inputs this metric stores when a brand is named, and how each aggregates.
     fn series(&self) -> &'static [Series];
 
-    /// Computes the metric from validated options. `history` holds what is already stored for the
-    /// brand (empty when no brand was named). Errors here mean nothing is stored.
+    /// What `calculate` compares a new snapshot with, so that only that is fetched first.
+    fn needs(&self) -> HistoryNeeds {
+        HistoryNeeds::default()
+    }
+
+    /// Computes the metric from validated options. `history` holds what `needs` asked for about
+    /// the brand (empty when no brand was named). Errors here mean nothing is stored.
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError>;
 
     /// The metric's name in reports, comparisons and digests: "CTR", "Audience".
@@ -90,6 +95,15 @@ pub enum Aggregate {
     /// Unique people (reach): days cannot be summed, since a person reached on two days is one
     /// person; the largest day is a lower bound on the period's unique reach.
     Max,
+}
+
+/// The stored values a metric's `calculate` looks at, by series name.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HistoryNeeds {
+    /// Series whose latest value before the command's date it compares with (growth).
+    pub previous: &'static [&'static str],
+    /// Series it compares with the guild's other brands on the same day (share of voice).
+    pub peers: &'static [&'static str],
 }
 
 /// What is already stored for the brand a command names, fetched by the dispatcher before the

@@ -255,12 +255,10 @@ pub fn command() -> CommandSpec {
 pub async fn schedule(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let channel = options
         .text("channel")
-        .map(|c| c.trim_start_matches("<#").trim_end_matches('>'))
         .and_then(|c| c.parse::<u64>().ok())
-        .filter(|id| *id > 0)
-        .ok_or(UserError::InvalidOption {
+        .ok_or(UserError::MissingOption {
             option: "channel",
-            accepts: "a channel id, a number such as 1234567890123456789 (or #channel)".to_string(),
+            accepts: "the channel to post in".to_string(),
         })?;
     let expression = options.text("cron").unwrap_or(DEFAULT_CRON);
     let timezone = options.text("timezone").unwrap_or(&ctx.settings.timezone);

@@ -19,7 +19,7 @@ use sqlx::{Row, Sqlite, Transaction};
 
 use crate::error::{Error, Result, UserError};
 use crate::period::Period;
-use crate::plugin::History;
+use crate::plugin::{History, HistoryNeeds};
 use crate::settings::DatabaseSettings;
 
 /// The database, shared by every front end and task.
@@ -114,6 +114,26 @@ pub struct Imported {
     pub replaced: u64,
     pub brands_created: Vec<String>,
 }
+
+/// Each series of some brands over a period, aggregated every way a series can be; the
+/// hottest query (reports, comparisons, digests). See BENCHMARKS.md for its plan.
+pub const AGGREGATE: &str = "SELECT s.brand_id, s.platform, s.series, SUM(s.value), MAX(s.value),
+    (SELECT l.value FROM snapshots l
+    WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
+    AND l.day BETWEEN ?1 AND ?2 AND l.series = s.series AND l.platform = s.platform
+    ORDER BY l.day DESC LIMIT 1)
+    FROM snapshots s
+    WHERE s.guild_id = ?3 AND s.brand_id IN (SELECT value FROM json_each(?4))
+    AND s.day BETWEEN ?1 AND ?2 AND (?5 IS NULL OR s.platform = ?5)
+    AND (?6 IS NULL OR s.series IN (SELECT value FROM json_each(?6)))
+    GROUP BY s.brand_id, s.series, s.platform";
+
+/// The latest value of a series before a day, for growth against the last stored value.
+pub const PREVIOUS_VALUE: &str =
+    "SELECT s.day, s.value FROM snapshots s JOIN brands b ON b.id = s.brand_id
+    WHERE b.guild_id = ? AND b.name_key = ? AND s.guild_id = b.guild_id
+    AND s.series = ? AND s.platform = ? AND s.day < ?
+    ORDER BY s.day DESC LIMIT 1";
 
 /// Rows staged per statement: SQLite allows 32,766 parameters, and fewer, larger statements
 /// are what makes a million-row import quick.
@@ -226,6 +246,11 @@ impl Store {
             .await?)
     }
 
+    /// The connection pool, for measurements that compare metricord with SQLite itself.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -305,42 +330,42 @@ impl Store {
         })
     }
 
-    /// What is stored for `brand` around `day`: each series' latest value before that day on the
-    /// same platform, and the same series summed over the guild's other brands on that day.
+    /// What is stored for `brand` around `day`, as far as `needs` asks: each `previous` series'
+    /// latest value before that day on the same platform, and each `peers` series summed over
+    /// the guild's other brands on that day.
     pub async fn history(
         &self,
         guild_id: u64,
         brand: &str,
         platform: &str,
         day: NaiveDate,
-        series: &[&'static str],
+        needs: &HistoryNeeds,
     ) -> Result<History> {
         let guild = self::guild_id(guild_id);
         let key = brand_key(brand);
         let day = day.to_string();
         let mut history = History::default();
-        for &name in series {
-            let previous = sqlx::query(
-                "SELECT s.day, s.value FROM snapshots s JOIN brands b ON b.id = s.brand_id
-                 WHERE b.guild_id = ? AND b.name_key = ? AND s.guild_id = b.guild_id
-                   AND s.series = ? AND s.platform = ? AND s.day < ?
-                 ORDER BY s.day DESC LIMIT 1",
-            )
-            .bind(guild)
-            .bind(&key)
-            .bind(name)
-            .bind(platform)
-            .bind(&day)
-            .fetch_optional(&self.pool)
-            .await?;
+        for &name in needs.previous {
+            let previous = sqlx::query(PREVIOUS_VALUE)
+                .bind(guild)
+                .bind(&key)
+                .bind(name)
+                .bind(platform)
+                .bind(&day)
+                .fetch_optional(&self.pool)
+                .await?;
             if let Some(row) = previous {
                 let stored: String = row.try_get(0)?;
                 if let Ok(stored) = NaiveDate::parse_from_str(&stored, "%Y-%m-%d") {
                     history.previous.insert(name, (stored, row.try_get(1)?));
                 }
             }
+        }
+        for &name in needs.peers {
             let peers = sqlx::query(
-                "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots
+                // Without statistics the planner prefers scanning the guild's whole primary
+                // key range to this (covering) index, 300 times slower on a year of data.
+                "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots INDEXED BY snapshots_by_day
                  WHERE guild_id = ? AND series = ? AND platform = ? AND day = ?
                    AND brand_id NOT IN (SELECT id FROM brands WHERE guild_id = ? AND name_key = ?)",
             )
@@ -617,34 +642,27 @@ impl Store {
         .await?)
     }
 
-    /// Each series of `brands` over `period` on each platform (or only `platform`), aggregated.
+    /// Each series of `brands` (or only `series`) over `period` on each platform (or only
+    /// `platform`), aggregated.
     pub async fn aggregate(
         &self,
         guild_id: u64,
         brands: &[i64],
         period: Period,
         platform: Option<&str>,
+        series: Option<&[&str]>,
     ) -> Result<Vec<Aggregated>> {
         // The brand list goes in as one JSON array, so that one prepared statement serves any
         // number of brands; the primary key then finds each brand's days as one range.
-        let rows = sqlx::query(
-            "SELECT s.brand_id, s.platform, s.series, SUM(s.value), MAX(s.value),
-                    (SELECT l.value FROM snapshots l
-                      WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
-                        AND l.day BETWEEN ?1 AND ?2 AND l.series = s.series AND l.platform = s.platform
-                      ORDER BY l.day DESC LIMIT 1)
-             FROM snapshots s
-             WHERE s.guild_id = ?3 AND s.brand_id IN (SELECT value FROM json_each(?4))
-               AND s.day BETWEEN ?1 AND ?2 AND (?5 IS NULL OR s.platform = ?5)
-             GROUP BY s.brand_id, s.series, s.platform",
-        )
-        .bind(period.from.to_string())
-        .bind(period.to.to_string())
-        .bind(self::guild_id(guild_id))
-        .bind(json_ids(brands))
-        .bind(platform)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(AGGREGATE)
+            .bind(period.from.to_string())
+            .bind(period.to.to_string())
+            .bind(self::guild_id(guild_id))
+            .bind(json_ids(brands))
+            .bind(platform)
+            .bind(series.map(json_strings))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(Aggregated {
@@ -668,14 +686,6 @@ impl Store {
         platform: Option<&str>,
         series: &[&str],
     ) -> Result<Vec<Stored>> {
-        let series = format!(
-            "[{}]",
-            series
-                .iter()
-                .map(|s| format!("\"{s}\""))
-                .collect::<Vec<_>>()
-                .join(",")
-        );
         let rows = sqlx::query(
             "SELECT brand_id, platform, series, day, value FROM snapshots
              WHERE guild_id = ?1 AND brand_id IN (SELECT value FROM json_each(?2))
@@ -688,7 +698,7 @@ impl Store {
         .bind(period.from.to_string())
         .bind(period.to.to_string())
         .bind(platform)
-        .bind(series)
+        .bind(json_strings(series))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -794,10 +804,13 @@ impl Store {
         .bind(at.to_rfc3339())
         .fetch_all(&mut *tx)
         .await?;
+        // CROSS JOIN fixes the loop order: each staged row looks up its one snapshot. Left to
+        // itself the planner, with no statistics on the staging table, scans the guild's
+        // snapshots and the staging table inside that, which is quadratic.
         let replaced: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM temp.import_rows i
-               JOIN brands b ON b.guild_id = ?1 AND b.name_key = i.brand_key
-               JOIN snapshots s ON s.guild_id = ?1 AND s.brand_id = b.id AND s.day = i.day
+               CROSS JOIN brands b ON b.guild_id = ?1 AND b.name_key = i.brand_key
+               CROSS JOIN snapshots s ON s.guild_id = ?1 AND s.brand_id = b.id AND s.day = i.day
                 AND s.series = i.series AND s.platform = i.platform",
         )
         .bind(guild)
@@ -1034,6 +1047,19 @@ fn json_ids(ids: &[i64]) -> String {
     )
 }
 
+/// Series names as a JSON array, for `json_each`; they are plugin-declared identifiers, never
+/// user text, so they need no escaping.
+fn json_strings(names: &[&str]) -> String {
+    format!(
+        "[{}]",
+        names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    )
+}
+
 /// Discord ids are below 2^63, so they fit SQLite's signed integers unchanged.
 fn guild_id(id: u64) -> i64 {
     id as i64
@@ -1161,14 +1187,18 @@ mod tests {
             .await
             .unwrap();
         let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let needs = HistoryNeeds {
+            previous: &["mentions"],
+            peers: &["mentions"],
+        };
         let history = store
-            .history(1, "Newcomer", "x", day, &["mentions"])
+            .history(1, "Newcomer", "x", day, &needs)
             .await
             .unwrap();
         assert_eq!(history.peers.get("mentions"), Some(&(10, 1)));
         let later = day.succ_opt().unwrap();
         let history = store
-            .history(2, "acme", "x", later, &["mentions"])
+            .history(2, "acme", "x", later, &needs)
             .await
             .unwrap();
         assert!(history.previous.is_empty(), "guild 2 saw guild 1's Acme");

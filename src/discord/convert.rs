@@ -2,7 +2,7 @@
 //! slash-command registrations, interactions to invocations, replies to messages.
 
 use serenity::all::{
-    CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
+    ChannelType, CommandDataOption, CommandDataOptionValue, CommandInteraction, CommandOptionType,
     CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
     CreateMessage, EditAttachments, EditInteractionResponse, InteractionContext, Nonce,
@@ -42,6 +42,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
         Kind::Integer { .. } => CommandOptionType::Integer,
         Kind::Boolean => CommandOptionType::Boolean,
         Kind::Attachment => CommandOptionType::Attachment,
+        Kind::Channel => CommandOptionType::Channel,
         Kind::Text { .. } | Kind::Choice(_) | Kind::Date => CommandOptionType::String,
     };
     let mut option = CreateCommandOption::new(kind, spec.name, spec.description)
@@ -61,6 +62,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
                 option = option.add_string_choice(*choice, *choice);
             }
         }
+        Kind::Channel => option = option.channel_types(vec![ChannelType::Text]),
         Kind::Boolean | Kind::Attachment => {}
     }
     option
@@ -86,6 +88,7 @@ pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, 
             CommandDataOptionValue::Number(x) => Value::Number(*x),
             CommandDataOptionValue::Boolean(b) => Value::Boolean(*b),
             CommandDataOptionValue::String(text) => Value::Text(text.clone()),
+            CommandDataOptionValue::Channel(id) => Value::Text(id.get().to_string()),
             CommandDataOptionValue::Attachment(id) => {
                 let attachment =
                     interaction

@@ -1,0 +1,94 @@
+//! The benchmark suite as a correctness check: `metricord bench` on a tiny data set must run
+//! every workload and get every answer right. It asserts results, never times.
+
+#[test]
+fn the_benchmarks_run_every_workload_and_check_its_answers() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
+        .args([
+            "bench",
+            "--brands",
+            "10",
+            "--days",
+            "15",
+            "--iterations",
+            "3",
+            "--import-rows",
+            "1500",
+            "--dir",
+        ])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("metricord runs");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for work in [
+        "calculator command",
+        "logging command",
+        "`/report` of one brand",
+        "`/compare` of a 10-brand landscape",
+        "weekly digest",
+        "importing 1,500 CSV rows",
+        "start to ready",
+        "resident memory",
+        "SEARCH s USING PRIMARY KEY (guild_id=? AND brand_id=? AND day>? AND day<?)",
+    ] {
+        assert!(report.contains(work), "{work} missing from\n{report}");
+    }
+    assert!(
+        report.contains("10 brands in 5 landscapes, 5 platforms, 15 days: 11250 values"),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("the folder").count(),
+        0,
+        "the bench cleans up"
+    );
+}
+
+#[test]
+fn the_demo_data_set_is_ready_for_questions_in_the_console() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}/demo.db", dir.path().display());
+    let bin = env!("CARGO_BIN_EXE_metricord");
+    let seed = std::process::Command::new(bin)
+        .args([
+            "--database",
+            &url,
+            "seed-demo",
+            "--brands",
+            "10",
+            "--days",
+            "30",
+        ])
+        .output()
+        .expect("metricord runs");
+    let said = String::from_utf8_lossy(&seed.stdout);
+    assert!(
+        said.starts_with("Seeded 10 brands with 22500 values over 30 days."),
+        "{said}"
+    );
+    let mut console = std::process::Command::new(bin)
+        .args(["--database", &url, "console"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("metricord starts");
+    use std::io::Write;
+    console
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"/report brand:\"North Coffee\" period:7d\n/compare metric:engagement-rate landscape:coffee period:7d\n")
+        .expect("the console reads");
+    let out = console.wait_with_output().expect("the console ends");
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("Report · North Coffee"), "{out}");
+    assert!(out.contains("Engagement rate · coffee"), "{out}");
+    assert!(out.contains("1. "), "{out}");
+}
