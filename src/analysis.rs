@@ -99,8 +99,12 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let brand = ctx.brand(options.text("brand").unwrap_or_default()).await?;
     let period = period(ctx, options)?;
     let platform = options.text("platform");
-    let now = by_platform(ctx, &[brand.id], period, platform, None).await?;
-    let before = by_platform(ctx, &[brand.id], period.previous(), platform, None).await?;
+    // The two periods are read on two connections at once.
+    let ids = [brand.id];
+    let (now, before) = tokio::try_join!(
+        by_platform(ctx, &ids, period, platform, None),
+        by_platform(ctx, &ids, period.previous(), platform, None),
+    )?;
     let mut fields = Vec::new();
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();

@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 
 use crate::error::Result;
 use crate::plugin::Registry;
-use crate::storage::{ImportRow, Store};
+use crate::storage::{ImportBatch, ImportRow, Store};
 
 const LANDSCAPES: [&str; 5] = ["coffee", "ballet", "sneakers", "banking", "airlines"];
 const NAMES: [&str; 10] = [
@@ -121,8 +121,8 @@ pub async fn seed(
                     if let Some(series) = registry.series(series) {
                         rows.push(ImportRow {
                             day,
-                            brand: name.clone(),
-                            platform: platform.to_string(),
+                            brand: 0,
+                            platform,
                             series: series.name,
                             value: value.round() as i64,
                         });
@@ -131,7 +131,11 @@ pub async fn seed(
             }
         }
         values += rows.len();
-        store.import(guild_id, &rows, 0, now).await?;
+        let batch = ImportBatch {
+            brands: vec![name],
+            rows,
+        };
+        store.import(guild_id, &batch, 0, now).await?;
     }
     Ok(Seeded { brands, values })
 }

@@ -54,9 +54,12 @@ impl Standing<'_> {
 pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
     let (scope, brands) = ctx.scope(landscape).await?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let now_platforms = by_platform(ctx, &ids, week, None, None).await?;
+    let (now_platforms, before) = tokio::try_join!(
+        by_platform(ctx, &ids, week, None, None),
+        by_platform(ctx, &ids, week.previous(), None, None),
+    )?;
     let now = across(&now_platforms);
-    let before = across(&by_platform(ctx, &ids, week.previous(), None, None).await?);
+    let before = across(&before);
     let standings: Vec<Standing> = ctx
         .registry
         .plugins()

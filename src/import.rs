@@ -15,7 +15,7 @@ use crate::dispatcher::Context;
 use crate::error::{Error, Result, UserError};
 use crate::numbers::thousands;
 use crate::period::Period;
-use crate::storage::{ImportRow, brand_key};
+use crate::storage::{ImportBatch, ImportRow, brand_key};
 
 pub const HEADER: [&str; 5] = ["date", "brand", "platform", "metric", "value"];
 /// Errors listed in a reply; the rest are counted.
@@ -78,6 +78,7 @@ pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .store
         .import(ctx.guild_id, &rows, ctx.user_id, ctx.now)
         .await?;
+    let rows = &rows.rows;
     let mut text = format!(
         "Imported {} values from {}: {} new, {} replaced an earlier value.",
         thousands(rows.len() as i64),
@@ -125,7 +126,7 @@ fn read_rows(
     ctx: &Context<'_>,
     bytes: &[u8],
     brand_allowed: impl Fn(&str) -> bool,
-) -> Result<Vec<ImportRow>, Vec<RowError>> {
+) -> Result<ImportBatch, Vec<RowError>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -151,60 +152,75 @@ fn read_rows(
             }
         }
     }
-    let mut rows = Vec::new();
+    let mut batch = ImportBatch::default();
+    let mut brands: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashMap<(usize, &'static str, &'static str, NaiveDate), u64> = HashMap::new();
     let mut errors = Vec::new();
-    let mut seen: HashMap<(String, String, String, NaiveDate), u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line());
                 errors.push(RowError {
                     line,
                     message: csv_problem(&err),
                 });
+                // A malformed record can leave the reader unable to go on.
+                if !matches!(err.kind(), csv::ErrorKind::UnequalLengths { .. }) {
+                    break;
+                }
                 continue;
             }
-        };
+        }
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(columns[i]).unwrap_or_default();
-        match check_row(
+        let checked = check_row(
             ctx,
             [field(0), field(1), field(2), field(3), field(4)],
             &brand_allowed,
-        ) {
-            Ok(row) => {
-                let key = (
-                    brand_key(&row.brand),
-                    row.platform.clone(),
-                    row.series.to_string(),
-                    row.day,
-                );
-                if let Some(first) = seen.insert(key, line) {
-                    errors.push(RowError {
-                        line,
-                        message: format!(
-                            "repeats the date, brand, platform and metric of line {first}"
-                        ),
-                    });
-                }
-                rows.push(row);
+        );
+        let (day, brand, platform, series, value) = match checked {
+            Ok(checked) => checked,
+            Err(message) => {
+                errors.push(RowError { line, message });
+                continue;
             }
-            Err(message) => errors.push(RowError { line, message }),
+        };
+        let next = brands.len();
+        let brand = *brands.entry(brand_key(brand)).or_insert_with(|| {
+            batch.brands.push(brand.to_string());
+            next
+        });
+        if let Some(first) = seen.insert((brand, platform, series, day), line) {
+            errors.push(RowError {
+                line,
+                message: format!("repeats the date, brand, platform and metric of line {first}"),
+            });
+            continue;
         }
+        batch.rows.push(ImportRow {
+            day,
+            brand,
+            platform,
+            series,
+            value,
+        });
     }
     if errors.is_empty() {
-        Ok(rows)
+        Ok(batch)
     } else {
         Err(errors)
     }
 }
 
-fn check_row(
+/// One row's fields, checked: its day, brand name, platform, series and value.
+fn check_row<'a>(
     ctx: &Context<'_>,
-    [date, brand, platform, metric, value]: [&str; 5],
+    [date, brand, platform, metric, value]: [&'a str; 5],
     brand_allowed: impl Fn(&str) -> bool,
-) -> Result<ImportRow, String> {
+) -> Result<(NaiveDate, &'a str, &'static str, &'static str, i64), String> {
     let day = NaiveDate::parse_from_str(date, "%Y-%m-%d")
         .map_err(|_| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
     if day > ctx.today {
@@ -218,13 +234,16 @@ fn check_row(
             "brand \"{brand}\" is not known and `[brands] auto_create` is off"
         ));
     }
-    let platform = platform.to_lowercase();
-    if !PLATFORMS.contains(&platform.as_str()) {
-        return Err(format!(
-            "platform \"{platform}\" is not one of {}",
-            PLATFORMS.join(", ")
-        ));
-    }
+    let platform = PLATFORMS
+        .iter()
+        .copied()
+        .find(|p| p.eq_ignore_ascii_case(platform))
+        .ok_or_else(|| {
+            format!(
+                "platform \"{platform}\" is not one of {}",
+                PLATFORMS.join(", ")
+            )
+        })?;
     let series = ctx.registry.series(metric).ok_or_else(|| {
         format!(
             "metric \"{metric}\" is not one of the stored inputs ({})",
@@ -236,13 +255,7 @@ fn check_row(
         .ok()
         .filter(|v| (0..=MAX_COUNT).contains(v))
         .ok_or_else(|| format!("value \"{value}\" is not a whole number from 0 to {MAX_COUNT}"))?;
-    Ok(ImportRow {
-        day,
-        brand: brand.to_string(),
-        platform,
-        series: series.name,
-        value,
-    })
+    Ok((day, brand, platform, series.name, value))
 }
 
 fn series_names(ctx: &Context<'_>) -> Vec<&'static str> {
