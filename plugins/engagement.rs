@@ -59,7 +59,10 @@ impl Plugin for Engagement {
         if parts.is_empty() {
             return None;
         }
-        let mut summary = count_summary(parts.iter().map(|(_, n)| n).sum());
+        let total = parts
+            .iter()
+            .fold(0_i64, |sum, (_, n)| sum.saturating_add(*n));
+        let mut summary = count_summary(total);
         summary.parts = parts;
         Some(summary)
     }

@@ -1,7 +1,9 @@
 //! Engagement rate by follower: how much of the audience interacts with what the brand posts.
 //!
-//! ER = engagements / followers × 100. Over a period: the period's engagements over the
-//! followers at its end, so a month's rate adds up that month's interactions.
+//! ER = engagements / followers × 100, for one day's numbers. Over a period it is the daily
+//! rate of the period as a whole: the period's engagements over the followers at its end times
+//! the days with engagements logged, a ratio of sums over follower-days. So a month's rate reads
+//! like a day's and like the benchmarks, instead of growing with the length of the period.
 
 use super::prelude::*;
 
@@ -44,7 +46,9 @@ impl Plugin for EngagementRate {
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
-        rate_summary(totals.get("engagements"), totals.get("followers"))
+        let days = totals.days("engagements").unwrap_or(1).max(1);
+        let follower_days = totals.get("followers")?.checked_mul(days)?;
+        rate_summary(totals.get("engagements"), Some(follower_days))
     }
 
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
@@ -82,6 +86,19 @@ mod tests {
         );
         let result = calculate(&EngagementRate, "engagements:50000 followers:1000000").unwrap();
         assert_eq!(result.headline, "Engagement rate 5.00%");
+    }
+
+    #[test]
+    fn over_a_period_the_rate_is_per_day_and_does_not_grow_with_its_length() {
+        let mut week = Totals::default();
+        week.insert("engagements", 7_000, 7);
+        week.insert("followers", 50_000, 7);
+        let summary = EngagementRate.summarize(&week).unwrap();
+        assert_eq!(summary.value, 2.0);
+        let mut day = Totals::default();
+        day.insert("engagements", 1_000, 1);
+        day.insert("followers", 50_000, 1);
+        assert_eq!(EngagementRate.summarize(&day).unwrap().value, 2.0);
     }
 
     #[test]

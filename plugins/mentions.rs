@@ -1,8 +1,9 @@
 //! Mentions: how often people named the brand, and its share of voice among the brands tracked.
 //!
-//! Share of voice = the brand's mentions / the mentions of all tracked brands on the same day and
-//! platform × 100. It appears once another brand has mentions logged for that day. Mentions add
-//! up over a period.
+//! Share of voice = the brand's mentions / the mentions of its competitive set on the same day
+//! and platform × 100, where the set is the brands sharing a landscape with it (every brand of
+//! the server while it is in none). It appears once another brand has mentions logged for that
+//! day. Mentions add up over a period.
 
 use super::prelude::*;
 
@@ -52,7 +53,7 @@ impl Plugin for Mentions {
         let mut fields = Vec::new();
         let mut formula = "mentions counted by your listening tool".to_string();
         if let Some(&(others, brands)) = history.peers.get("mentions") {
-            let all = mentions + others;
+            let all = mentions.saturating_add(others);
             if let Some(share) = ratio(mentions, all) {
                 formula = format!(
                     "share of voice = brand mentions / all tracked mentions × 100 = {} / {} × 100",

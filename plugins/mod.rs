@@ -110,10 +110,14 @@ pub(crate) fn count_summary(value: i64) -> Summary {
 pub(crate) fn rate_summary(part: Option<i64>, whole: Option<i64>) -> Option<Summary> {
     let (part, whole) = (part?, whole?);
     let rate = crate::numbers::ratio(part, whole)? * 100.0;
+    let mut text = rate_with_interval(part, whole);
+    if part > whole {
+        text.push_str(" ⚠️ above 100%: check the inputs");
+    }
     Some(Summary {
         value: rate,
         unit: Unit::Percent,
-        text: rate_with_interval(part, whole),
+        text,
         interval: wilson(part, whole).map(|(low, high)| (low * 100.0, high * 100.0)),
         parts: Vec::new(),
     })

@@ -55,9 +55,9 @@ impl Plugin for PotentialReach {
         };
         let list = options.text("followers").ok_or_else(invalid)?;
         let counts = list
-            .split(|c: char| c == ',' || c == ';' || c.is_whitespace())
-            .filter(|item| !item.is_empty())
-            .map(|item| crate::numbers::parse_count(item).ok_or_else(invalid))
+            .split(|c: char| c == ';' || c.is_whitespace())
+            .flat_map(items)
+            .map(|item| crate::numbers::parse_count(&item).ok_or_else(invalid))
             .collect::<Result<Vec<i64>, _>>()?;
         let total = counts
             .iter()
@@ -81,11 +81,39 @@ impl Plugin for PotentialReach {
         }
         Ok(Calculation {
             headline: format!("Potential reach {} ({})", thousands(total), short(total)),
-            formula: format!("sum of the followers of {accounts} mentioning accounts"),
+            formula: format!(
+                "sum of the followers of {accounts} mentioning account{}",
+                if accounts == 1 { "" } else { "s" }
+            ),
             fields,
             notes: Vec::new(),
             store: vec![("potential_reach", total)],
         })
+    }
+}
+
+/// The counts in one space-separated chunk: `1,300,000` is one count with thousands separators
+/// (groups of three digits after the first comma), `1300000,250000` is two.
+fn items(chunk: &str) -> Vec<String> {
+    let chunk = chunk.trim_matches(',');
+    let mut groups = chunk.split(',');
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    let grouped = !rest.is_empty()
+        && (1..=3).contains(&first.len())
+        && first.chars().all(|c| c.is_ascii_digit())
+        && rest.iter().enumerate().all(|(i, group)| {
+            let digits = group.chars().take_while(|c| c.is_ascii_digit()).count();
+            digits == 3 && (i + 1 == rest.len() || group.len() == 3)
+        });
+    if grouped {
+        vec![chunk.replace(',', "")]
+    } else {
+        chunk
+            .split(',')
+            .filter(|item| !item.is_empty())
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -104,6 +132,16 @@ mod tests {
             "1,300,000 followers (83.6% of the total)"
         );
         assert_eq!(result.store, vec![("potential_reach", 1_554_200)]);
+    }
+
+    #[test]
+    fn thousands_separators_are_read_as_people_write_them() {
+        let result = calculate(&PotentialReach, r#"followers:"1,300,000, 250,000, 4.2K""#).unwrap();
+        assert_eq!(result.headline, "Potential reach 1,554,200 (1.6M)");
+        let result = calculate(&PotentialReach, "followers:1300000,250000").unwrap();
+        assert_eq!(result.fields[0].value, "2");
+        let result = calculate(&PotentialReach, "followers:1,300,000.5K").unwrap();
+        assert_eq!(result.store, vec![("potential_reach", 1_300_000_500)]);
     }
 
     #[test]

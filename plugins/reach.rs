@@ -44,11 +44,12 @@ impl Plugin for Reach {
         "Reach"
     }
 
-    /// The period's largest daily reach; its text says so, since it is a lower bound.
+    /// The period's largest daily reach; its text says so, since it is a lower bound. Across
+    /// platforms it is each platform's largest day, added.
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
         let reach = totals.get("reach")?;
         let mut summary = count_summary(reach);
-        summary.text = format!("{} (largest day)", thousands(reach));
+        summary.text = format!("{} (largest daily figure)", thousands(reach));
         Some(summary)
     }
 

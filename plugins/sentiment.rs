@@ -67,7 +67,9 @@ impl Plugin for Sentiment {
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
         let positive = totals.get("positive").unwrap_or(0);
         let negative = totals.get("negative").unwrap_or(0);
-        let all = positive + negative + totals.get("neutral").unwrap_or(0);
+        let all = positive
+            .saturating_add(negative)
+            .saturating_add(totals.get("neutral").unwrap_or(0));
         let net = ratio(positive - negative, all)? * 100.0;
         Some(Summary {
             value: net,
@@ -79,34 +81,28 @@ impl Plugin for Sentiment {
     }
 
     fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
-        match (
-            options.text("text"),
-            options.integer("positive"),
-            options.integer("negative"),
-        ) {
-            (Some(_), Some(_), _) => Err(UserError::Exclusive {
+        let [positive, negative, neutral] =
+            ["positive", "negative", "neutral"].map(|name| options.integer(name));
+        let counted = positive.is_some() || negative.is_some() || neutral.is_some();
+        match (options.text("text"), counted) {
+            (Some(_), true) => Err(UserError::Exclusive {
                 first: "text",
-                second: "positive",
+                second: "positive, negative or neutral",
             }),
-            (Some(_), _, Some(_)) => Err(UserError::Exclusive {
-                first: "text",
-                second: "negative",
-            }),
-            (Some(_), None, None) if options.text("brand").is_some() => Err(UserError::NotStored {
+            (Some(_), false) if options.text("brand").is_some() => Err(UserError::NotStored {
                 option: "text",
                 instead: "`positive` and `negative` counts",
             }),
-            (Some(text), None, None) => score_text(text),
-            (None, Some(positive), Some(negative)) => {
-                from_counts(positive, negative, options.integer("neutral").unwrap_or(0))
-            }
-            (None, None, _) => Err(UserError::OneOf {
+            (Some(text), false) => score_text(text),
+            // A count left out is none of that kind.
+            (None, true) => from_counts(
+                positive.unwrap_or(0),
+                negative.unwrap_or(0),
+                neutral.unwrap_or(0),
+            ),
+            (None, false) => Err(UserError::OneOf {
                 first: "positive",
                 second: "text",
-            }),
-            (None, Some(_), None) => Err(UserError::MissingOption {
-                option: "negative",
-                accepts: "a whole number, given with `positive`".to_string(),
             }),
         }
     }
@@ -235,8 +231,12 @@ mod tests {
     #[test]
     fn counts_and_text_cannot_be_mixed_or_missing() {
         assert!(calculate(&Sentiment, r#"text:"fine" positive:1"#).is_err());
-        assert!(calculate(&Sentiment, "neutral:4").is_err());
-        assert!(calculate(&Sentiment, "positive:4").is_err());
+        assert!(calculate(&Sentiment, r#"text:"fine" neutral:1"#).is_err());
+        assert!(calculate(&Sentiment, "brand:Acme").is_err());
+        assert_eq!(
+            calculate(&Sentiment, "negative:4").unwrap().headline,
+            "Net sentiment -100.0"
+        );
         assert!(calculate(&Sentiment, "positive:0 negative:0").is_err());
         assert!(calculate(&Sentiment, r#"text:"great" brand:Acme"#).is_err());
     }

@@ -231,9 +231,11 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 brands_count(ranked.len())
             ),
         )],
-        footer: Some(format!(
-            "{period}. Higher ranks first; overlapping 95% intervals mean the gap may be noise."
-        )),
+        footer: Some(if ranked[0].1.interval.is_some() {
+            format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
+        } else {
+            format!("{period}.")
+        }),
     }))
 }
 
@@ -352,12 +354,13 @@ pub async fn trend_lines(
             .entry((brand_id, platform))
             .or_default();
         // Values arrive oldest first, so the last one seen is the bucket's last.
-        let slot = totals.0.entry(rule.name).or_insert(0);
-        *slot = match rule.aggregate {
-            Aggregate::Sum => *slot + value,
-            Aggregate::Max => (*slot).max(value),
-            Aggregate::Last => value,
+        let (so_far, days) = (totals.get(rule.name), totals.days(rule.name).unwrap_or(0));
+        let value = match (rule.aggregate, so_far) {
+            (Aggregate::Sum, Some(sum)) => sum.saturating_add(value),
+            (Aggregate::Max, Some(max)) => max.max(value),
+            _ => value,
         };
+        totals.insert(rule.name, value, days + 1);
     }
     let mut lines: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
     for ((line, day), parts) in buckets {
@@ -384,8 +387,9 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let Some(name) = options.text("brand") else {
         if figures.is_empty() {
             return Ok(Reply::text(format!(
-                "No industry benchmark for {} in config/benchmarks.toml; add one with its source.",
-                plugin.label()
+                "No industry benchmark for {} in {}; add one with its source.",
+                plugin.label(),
+                ctx.settings.benchmarks
             )));
         }
         let fields = figures
@@ -490,11 +494,9 @@ pub fn benchmark_value(plugin: &dyn Plugin, value: f64) -> String {
 }
 
 /// The unit of a metric's values, found by summarizing a stand-in total.
-fn unit_of(plugin: &dyn Plugin) -> Option<Unit> {
+pub fn unit_of(plugin: &dyn Plugin) -> Option<Unit> {
     plugin
-        .summarize(&Totals(
-            plugin.series().iter().map(|s| (s.name, 1)).collect(),
-        ))
+        .summarize(&Totals::of_ones(plugin.series()))
         .map(|s| s.unit)
 }
 
@@ -546,8 +548,7 @@ pub fn totals(registry: &Registry, rows: Vec<Aggregated>) -> BTreeMap<(i64, Stri
         };
         out.entry((row.brand_id, row.platform))
             .or_default()
-            .0
-            .insert(series.name, value);
+            .insert(series.name, value, row.days);
     }
     out
 }
@@ -566,9 +567,7 @@ pub fn across(by_platform: &BTreeMap<(i64, String), Totals>) -> BTreeMap<i64, To
 fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
     let mut sum = Totals::default();
     for part in parts {
-        for (series, value) in &part.0 {
-            *sum.0.entry(series).or_insert(0) += value;
-        }
+        sum.add(part);
     }
     sum
 }

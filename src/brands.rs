@@ -115,7 +115,11 @@ pub async fn list(ctx: &Context<'_>) -> Result<Reply> {
             };
             Field::inline(
                 name,
-                format!("{landscapes} · {} values", thousands(entry.snapshots)),
+                format!(
+                    "{landscapes} · {} value{}",
+                    thousands(entry.snapshots),
+                    if entry.snapshots == 1 { "" } else { "s" }
+                ),
             )
         })
         .collect();
@@ -147,8 +151,9 @@ pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             .leave_landscape(ctx.guild_id, &brand, landscape)
             .await?
         {
-            return Err(UserError::UnknownLandscape {
-                name: landscape.to_string(),
+            return Err(UserError::NotInLandscape {
+                brand: brand.name,
+                landscape: landscape.trim().to_string(),
             }
             .into());
         }

@@ -198,11 +198,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 crate::demo::seed(&store, &registry, guild, brands, days, seed, today).await;
             store.close().await;
             let seeded = seeded?;
+            let (brand, landscape) = crate::demo::brand_name(0);
+            let metric = registry.names().first().copied().unwrap_or_default();
             println!(
-                "Seeded {} brands with {} values over {days} days. Try: /brand list, /report brand:\"{}\", /compare metric:engagement-rate landscape:coffee",
-                seeded.brands,
-                seeded.values,
-                crate::demo::brand_name(0).0
+                "Seeded {} brands with {} values over {days} days. Try: /brand list, /report brand:\"{brand}\", /compare metric:{metric} landscape:{landscape}",
+                seeded.brands, seeded.values,
             );
             Ok(())
         }

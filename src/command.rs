@@ -10,12 +10,28 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::error::UserError;
 
+/// Suggestions offered for an option as the user types: Discord shows at most 25.
+pub const SUGGESTIONS: usize = 25;
+
 /// The largest integer Discord accepts in an integer option (2^53 - 1).
 pub const MAX_COUNT: i64 = (1 << 53) - 1;
+
+/// A calendar day written `YYYY-MM-DD`, in years 1900 to 9999. chrono alone also reads signed
+/// and five-digit years, which sort wrongly as text and overflow date arithmetic.
+pub fn parse_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    let year_digits = text.split('-').next()?;
+    if year_digits.len() != 4 || !year_digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1900..=9999).contains(&d.year()))
+}
 
 /// Platforms a snapshot can be logged for, as offered in the `platform` option.
 pub const PLATFORMS: &[&str] = &[
@@ -248,9 +264,6 @@ impl OptionSpec {
     /// What the option accepts, worded for an error message.
     pub fn accepts(&self) -> String {
         match &self.kind {
-            Kind::Integer { min, max } if *max == MAX_COUNT => {
-                format!("a whole number from {min} to {MAX_COUNT}")
-            }
             Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
             Kind::Text { max_len } => format!("text of at most {max_len} characters"),
             Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
@@ -270,7 +283,19 @@ impl OptionSpec {
             (Kind::Integer { min, max }, value) => {
                 let n = match value {
                     Value::Integer(n) => n,
-                    Value::Text(text) => text.trim().parse::<i64>().map_err(|_| invalid())?,
+                    Value::Text(text) => text.trim().parse::<i64>().map_err(|_| {
+                        let hint = if text.contains('%') {
+                            ", a count rather than a percentage"
+                        } else if text.contains(',') || text.contains('.') {
+                            ", written without separators or decimals (1300000)"
+                        } else {
+                            ""
+                        };
+                        UserError::InvalidOption {
+                            option: self.name,
+                            accepts: format!("{}{hint}", self.accepts()),
+                        }
+                    })?,
                     Value::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_COUNT as f64 => x as i64,
                     _ => return Err(invalid()),
                 };
@@ -299,9 +324,9 @@ impl OptionSpec {
                 }
                 Ok(Checked::Text(text))
             }
-            (Kind::Date, Value::Text(text)) => NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .map(Checked::Date)
-                .map_err(|_| invalid()),
+            (Kind::Date, Value::Text(text)) => {
+                parse_day(&text).map(Checked::Date).ok_or_else(invalid)
+            }
             (Kind::Attachment, Value::File(file)) => Ok(Checked::File(file)),
             (Kind::Channel, Value::Text(text)) => {
                 let id = text.trim().trim_start_matches("<#").trim_end_matches('>');
@@ -505,6 +530,8 @@ mod tests {
     #[test]
     fn malformed_dates_and_platforms_are_refused() {
         for (name, value) in [
+            ("date", "-0001-01-01"),
+            ("date", "+262143-01-01"),
             ("date", "2026-02-30"),
             ("date", "30/11/2026"),
             ("platform", "myspace"),

@@ -135,7 +135,7 @@ pub async fn seed(
             brands: vec![name],
             rows,
         };
-        store.import(guild_id, &batch, 0, now).await?;
+        store.import(guild_id, &batch, 0, now, true).await?;
     }
     Ok(Seeded { brands, values })
 }

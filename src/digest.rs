@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::analysis::{
-    across, benchmark_value, by_platform, change_text, format_value, gap_text, trend_lines,
+    across, benchmark_value, by_platform, change_text, format_value, gap_text, trend_lines, unit_of,
 };
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
@@ -101,15 +101,19 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
     }
 
     let mut attachments = Vec::new();
-    if let Some(plugin) = ctx.registry.by_name(&ctx.settings.digest.chart_metric) {
+    // The configured metric, or else the first rate among the plugins.
+    let chart_metric = match ctx.settings.digest.chart_metric.as_str() {
+        "" => ctx
+            .registry
+            .plugins()
+            .find(|p| unit_of(*p) == Some(Unit::Percent)),
+        name => ctx.registry.by_name(name),
+    };
+    if let Some(plugin) = chart_metric {
         let span = Period::ending(week.to, CHART_DAYS);
         let lines = trend_lines(ctx, plugin, &brands, span, None, true).await?;
         if !lines.is_empty() {
-            let percent = standings
-                .iter()
-                .find(|s| s.plugin.name() == plugin.name())
-                .and_then(|s| s.now.values().next())
-                .is_some_and(|s| s.unit == Unit::Percent);
+            let percent = unit_of(plugin) == Some(Unit::Percent);
             let title = format!("{} · {scope} · last {CHART_DAYS} days", plugin.label());
             let png = chart::line_chart(&title, (span.from, span.to), &lines, percent)
                 .map_err(Error::Chart)?;
@@ -125,6 +129,15 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         attachments,
         ephemeral: false,
     })
+}
+
+/// A label inside a sentence: "Engagement rate" becomes "engagement rate", "CTR" stays.
+fn in_sentence(label: &str) -> String {
+    if label.chars().filter(|c| c.is_uppercase()).count() > 1 {
+        label.to_string()
+    } else {
+        label.to_lowercase()
+    }
 }
 
 fn summaries(
@@ -213,7 +226,7 @@ fn highlights(brands: &[Brand], standings: &[Standing<'_>], competitors: &[&Bran
                 format!(
                     "{} {} {verb} to {} ({})",
                     brand.name,
-                    standing.plugin.label().to_lowercase(),
+                    in_sentence(standing.plugin.label()),
                     format_value(now.unit, now.value),
                     change_text(Some(before), now)
                 ),
@@ -249,7 +262,7 @@ fn highlights(brands: &[Brand], standings: &[Standing<'_>], competitors: &[&Bran
                     format!(
                         "{} {} {}, {side} the competitor average of {}",
                         brand.name,
-                        standing.plugin.label().to_lowercase(),
+                        in_sentence(standing.plugin.label()),
                         format_value(own.unit, own.value),
                         format_value(own.unit, average)
                     ),

@@ -122,7 +122,7 @@ impl Dispatcher {
             .ok()
             .and_then(|spec| spec.options.iter().find(|o| o.name == option))
             .and_then(|o| o.suggest);
-        let limit = crate::discord::limits::CHOICES;
+        let limit = crate::command::SUGGESTIONS;
         let found = match suggest {
             Some(Suggest::Brands) => self.store.brand_names(guild_id, typed, limit).await,
             Some(Suggest::Landscapes) => self.store.landscape_names(guild_id, typed, limit).await,

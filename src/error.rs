@@ -63,6 +63,12 @@ pub enum UserError {
         "No landscape named \"{name}\" in this server; `/brand add name:... landscape:{name}` creates it."
     )]
     UnknownLandscape { name: String },
+    #[error(
+        "That file is {megabytes} MB, over this server's {limit} MB upload limit: narrow it with `brand:`, `landscape:` or `period:`, or ask an operator for `metricord export`."
+    )]
+    TooLargeForDiscord { megabytes: usize, limit: usize },
+    #[error("{brand} is not in a landscape named \"{landscape}\".")]
+    NotInLandscape { brand: String, landscape: String },
     #[error("No brand named \"{name}\" in this server yet.")]
     UnknownBrand { name: String },
     #[error("\"{name}\" is not a known brand, and `[brands] auto_create` is off: add it first.")]
@@ -75,8 +81,12 @@ pub enum UserError {
         "Posting needs the bot connected to Discord (`metricord run`); `/digest preview` shows the digest here."
     )]
     NeedsDiscord,
-    #[error("Discord did not take the digest: {reason}.")]
-    PostFailed { reason: String },
+    #[error(
+        "Digest #{id} already posts this to that channel at those times; `/digest list` shows it."
+    )]
+    DuplicateSchedule { id: i64 },
+    #[error("Discord did not take the digest; the details are in the bot's log.")]
+    PostFailed,
     #[error("The command was refused; see the message above.")]
     Rejected,
 }

@@ -6,7 +6,7 @@
 //! stored, and the reply lists the first errors with their line numbers. A good file goes in as
 //! one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -58,25 +58,32 @@ pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         option: "file",
         accepts: "a CSV file".to_string(),
     })?;
-    let known_brands: HashMap<String, ()> = if ctx.settings.brands.auto_create {
-        HashMap::new()
+    // Checked here for the row-by-row report, and again inside the import's transaction.
+    let known_brands: HashSet<String> = if ctx.settings.brands.auto_create {
+        HashSet::new()
     } else {
         ctx.store
             .brands(ctx.guild_id)
             .await?
             .into_iter()
-            .map(|b| (brand_key(&b.name), ()))
+            .map(|b| brand_key(&b.name))
             .collect()
     };
     let rows = match read_rows(ctx, &file.bytes, |key| {
-        ctx.settings.brands.auto_create || known_brands.contains_key(key)
+        ctx.settings.brands.auto_create || known_brands.contains(key)
     }) {
         Ok(rows) => rows,
         Err(errors) => return Ok(rejected(&file.name, errors)),
     };
     let outcome = ctx
         .store
-        .import(ctx.guild_id, &rows, ctx.user_id, ctx.now)
+        .import(
+            ctx.guild_id,
+            &rows,
+            ctx.user_id,
+            ctx.now,
+            ctx.settings.brands.auto_create,
+        )
         .await?;
     let rows = &rows.rows;
     let mut text = format!(
@@ -221,8 +228,8 @@ fn check_row<'a>(
     [date, brand, platform, metric, value]: [&'a str; 5],
     brand_allowed: impl Fn(&str) -> bool,
 ) -> Result<(NaiveDate, &'a str, &'static str, &'static str, i64), String> {
-    let day = NaiveDate::parse_from_str(date, "%Y-%m-%d")
-        .map_err(|_| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
+    let day = crate::command::parse_day(date)
+        .ok_or_else(|| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
     if day > ctx.today {
         return Err(format!("date {day} is in the future"));
     }
@@ -234,22 +241,32 @@ fn check_row<'a>(
             "brand \"{brand}\" is not known and `[brands] auto_create` is off"
         ));
     }
+    // Exports from other tools still say Twitter.
+    let known = if platform.eq_ignore_ascii_case("twitter") {
+        "x"
+    } else {
+        platform
+    };
     let platform = PLATFORMS
         .iter()
         .copied()
-        .find(|p| p.eq_ignore_ascii_case(platform))
+        .find(|p| p.eq_ignore_ascii_case(known))
         .ok_or_else(|| {
             format!(
                 "platform \"{platform}\" is not one of {}",
                 PLATFORMS.join(", ")
             )
         })?;
-    let series = ctx.registry.series(metric).ok_or_else(|| {
-        format!(
-            "metric \"{metric}\" is not one of the stored inputs ({})",
-            series_names(ctx).join(", ")
-        )
-    })?;
+    // `potential-reach` as the command spells it, `potential_reach` as stored.
+    let series = ctx
+        .registry
+        .series(&metric.replace('-', "_"))
+        .ok_or_else(|| {
+            format!(
+                "metric \"{metric}\" is not one of the stored inputs ({})",
+                series_names(ctx).join(", ")
+            )
+        })?;
     let value: i64 = value
         .parse()
         .ok()

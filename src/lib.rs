@@ -7,19 +7,24 @@
 //!
 //! The data path runs top to bottom:
 //!
-//! - [`cli`]: the command line, choosing a front end.
+//! - [`cli`]: the command line, choosing a front end or an operator task.
 //! - [`discord`]: the Discord front end (serenity): registration, interactions, Discord's
-//!   limits. The only module that knows serenity.
+//!   limits, posting digests. The only module that knows serenity.
 //! - [`console`]: the console front end, reading commands as typed in Discord.
 //! - [`dispatcher`]: one entry point for every front end: invocation in, reply out.
 //! - [`command`]: the transport-neutral types a front end speaks: command specs, invocations,
 //!   replies.
 //! - [`plugin`]: the metric plugin trait and registry; the metrics themselves are in
 //!   `plugins/`, one file each.
-//! - [`numbers`]: shared arithmetic (Wilson intervals) and number formatting.
-//! - [`storage`]: the SQLite database and every query.
-//! - [`settings`], [`clock`], [`error`]: settings loaded once, the injectable clock, and the
-//!   error types with their user-facing wording.
+//! - The commands beyond the metrics: [`brands`] (brands and landscapes), [`analysis`]
+//!   (reports, comparisons, trends, benchmarks), [`import`] (CSV in and out), [`scheduler`]
+//!   (digest schedules and the worker that posts them) and [`digest`] (what a digest says).
+//! - [`storage`]: the SQLite database and every query; schema in `migrations/`.
+//! - Helpers: [`numbers`] (Wilson intervals, number formatting), [`period`] (7d, ytd, ranges),
+//!   [`chart`] (PNG line charts), [`benchmarks`] (industry figures), [`settings`], [`clock`],
+//!   [`error`] (error types and their user-facing wording).
+//! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
+//!   [`bench`] (the performance measurements of BENCHMARKS.md).
 
 pub mod analysis;
 pub mod bench;

@@ -1,3 +1,6 @@
+//! The `metricord` binary: parses the command line and runs it; everything else is in the
+//! library (`src/lib.rs` describes the layout).
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -57,7 +57,9 @@ fn decimal_places(value: f64) -> usize {
     match value.abs() {
         v if v >= 10.0 || v == 0.0 => 1,
         v if v >= 1.0 => 2,
-        _ => 3,
+        v if v >= 0.1 => 3,
+        // Two significant digits however small: 0.0033%, never 0.000%.
+        v => ((-v.log10()).ceil() as usize + 1).min(9),
     }
 }
 
@@ -150,6 +152,14 @@ mod tests {
         assert!(low > 0.65 && (high - 1.0).abs() < 1e-12, "{low} {high}");
         assert_eq!(wilson(11, 10), None);
         assert_eq!(wilson(0, 0), None);
+    }
+
+    #[test]
+    fn tiny_rates_keep_two_significant_digits() {
+        assert_eq!(percent(0.0001), "0.00010%");
+        assert_eq!(percent(0.0033), "0.0033%");
+        assert_eq!(percent(0.47), "0.470%");
+        assert_eq!(percent(0.0), "0.0%");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub struct Period {
 const MAX_DAYS: i64 = 3660;
 
 const ACCEPTS: &str =
-    "a period such as 7d, 30d, 90d, ytd or 2026-01-01..2026-03-31, ending today or earlier";
+    "a period such as 7d, 4w, 90d, ytd or 2026-01-01..2026-03-31, ending today or earlier";
 
 impl Period {
     /// The `days` days that end on `to`.
@@ -40,17 +40,17 @@ impl Period {
                 to: today,
             }
         } else if let Some((from, to)) = text.split_once("..") {
-            let day =
-                |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| invalid());
+            let day = |s: &str| crate::command::parse_day(s).ok_or_else(invalid);
             Period {
                 from: day(from)?,
                 to: day(to)?,
             }
         } else {
-            let days: i64 = text
-                .strip_suffix('d')
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(invalid)?;
+            let (number, per) = match text.strip_suffix('w') {
+                Some(weeks) => (weeks, 7),
+                None => (text.strip_suffix('d').ok_or_else(invalid)?, 1),
+            };
+            let days: i64 = number.parse::<i64>().map_err(|_| invalid())? * per;
             if !(1..=MAX_DAYS).contains(&days) {
                 return Err(invalid());
             }
@@ -70,15 +70,13 @@ impl Period {
     pub fn previous(&self) -> Period {
         Period::ending(self.from - Duration::days(1), self.days())
     }
-
-    pub fn contains(&self, day: NaiveDate) -> bool {
-        self.from <= day && day <= self.to
-    }
 }
 
 impl std::fmt::Display for Period {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} to {} ({} days)", self.from, self.to, self.days())
+        let days = self.days();
+        let unit = if days == 1 { "day" } else { "days" };
+        write!(f, "{} to {} ({days} {unit})", self.from, self.to)
     }
 }
 
@@ -103,6 +101,12 @@ mod tests {
             (previous.from, previous.to),
             (day("2026-09-30"), day("2026-10-29"))
         );
+    }
+
+    #[test]
+    fn weeks_are_seven_days_each() {
+        let period = Period::parse("4w", day("2026-11-28")).unwrap();
+        assert_eq!(period.days(), 28);
     }
 
     #[test]
@@ -134,6 +138,7 @@ mod tests {
             "2026-11-01..2027-01-01",
             "last week",
             "2026-02-30..2026-03-01",
+            "-262144-01-01..-262144-01-01",
         ] {
             let err = Period::parse(bad, day("2026-11-28")).unwrap_err();
             assert!(

@@ -42,13 +42,48 @@ pub trait Plugin: Send + Sync {
     fn summarize(&self, totals: &Totals) -> Option<Summary>;
 }
 
-/// A brand's series over a period (or across platforms), each aggregated by its rule.
+/// A brand's series over a period (or across platforms), each aggregated by its rule, with
+/// the number of days each has data on.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Totals(pub HashMap<&'static str, i64>);
+pub struct Totals {
+    values: HashMap<&'static str, i64>,
+    days: HashMap<&'static str, i64>,
+}
 
 impl Totals {
     pub fn get(&self, series: &str) -> Option<i64> {
-        self.0.get(series).copied()
+        self.values.get(series).copied()
+    }
+
+    /// Days with a value of `series` (on any one platform, when across platforms).
+    pub fn days(&self, series: &str) -> Option<i64> {
+        self.days.get(series).copied()
+    }
+
+    pub fn insert(&mut self, series: &'static str, value: i64, days: i64) {
+        self.values.insert(series, value);
+        self.days.insert(series, days);
+    }
+
+    /// Adds another platform's totals: values add up, days are the most any platform has.
+    pub fn add(&mut self, other: &Totals) {
+        for (series, value) in &other.values {
+            let sum = self.values.entry(series).or_insert(0);
+            *sum = sum.saturating_add(*value);
+        }
+        for (series, days) in &other.days {
+            let mine = self.days.entry(series).or_insert(0);
+            *mine = (*mine).max(*days);
+        }
+    }
+
+    /// A value for each of `series`, on one day each: what a plugin's unit is found from.
+    pub fn of_ones(series: &[Series]) -> Totals {
+        let mut totals = Totals::default();
+        for s in series {
+            totals.insert(s.name, 1, 1);
+        }
+        totals
     }
 }
 

@@ -24,7 +24,7 @@ use chrono_tz::Tz;
 use crate::clock::Clock;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
 use crate::dispatcher::{Context, Dispatcher};
-use crate::error::{Result, UserError};
+use crate::error::{Error, Result, UserError};
 use crate::period::Period;
 use crate::storage::{Claim, NewSchedule, Schedule};
 
@@ -45,13 +45,13 @@ pub enum PostError {
     Gone(String),
 }
 
-/// A digest on its way to a channel: the messages in order, and a nonce that makes a retried
-/// post return the first one instead of posting again.
+/// A digest on its way to a channel, with a nonce that makes a retried post return the first
+/// message instead of posting again. The front end splits it into messages it can carry.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub channel_id: u64,
     pub nonce: String,
-    pub messages: Vec<Reply>,
+    pub digest: Reply,
 }
 
 /// Posts a digest. The Discord front end provides it; the core never talks to Discord.
@@ -198,8 +198,8 @@ pub fn command() -> CommandSpec {
                 options: vec![
                     OptionSpec::new(
                         "channel",
-                        "The channel's id (right-click it, Copy Channel ID)",
-                        Kind::Text { max_len: 20 },
+                        "The channel to post the digest in",
+                        Kind::Channel,
                     )
                     .required(),
                     OptionSpec::new(
@@ -277,6 +277,15 @@ pub async fn schedule(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         None => None,
     };
     let timezone = cron.tz().to_string();
+    let existing = ctx.store.schedules(Some(ctx.guild_id)).await?;
+    if let Some(twin) = existing.iter().find(|s| {
+        s.channel_id == channel
+            && s.cron == expression.trim()
+            && s.timezone == timezone
+            && s.landscape == landscape
+    }) {
+        return Err(UserError::DuplicateSchedule { id: twin.id }.into());
+    }
     let id = ctx
         .store
         .add_schedule(&NewSchedule {
@@ -392,7 +401,7 @@ pub async fn run_now(ctx: &Context<'_>, options: &Options, post: Option<&Post>) 
     let outgoing = Outgoing {
         channel_id: schedule.channel_id,
         nonce: format!("m{}-{}", schedule.id, ctx.now.timestamp()),
-        messages: crate::discord::limits::fit(digest),
+        digest,
     };
     match post(outgoing).await {
         Ok(()) => Ok(Reply::text(format!(
@@ -400,7 +409,8 @@ pub async fn run_now(ctx: &Context<'_>, options: &Options, post: Option<&Post>) 
             schedule.channel_id
         ))),
         Err(PostError::Retry(reason) | PostError::Gone(reason)) => {
-            Err(UserError::PostFailed { reason }.into())
+            tracing::warn!(schedule = id, %reason, "posting a digest on request failed");
+            Err(UserError::PostFailed.into())
         }
     }
 }
@@ -451,7 +461,11 @@ impl Scheduler {
         let now = self.clock.now();
         let store = self.dispatcher.store();
         let mut claims = store
-            .reclaim_stale((now - LEASE).timestamp(), now.timestamp())
+            .reclaim_stale(
+                (now - LEASE).timestamp(),
+                (now - self.catch_up).timestamp(),
+                now.timestamp(),
+            )
             .await?;
         let mut skipped_total = 0;
         for schedule in store.schedules(None).await? {
@@ -559,21 +573,33 @@ async fn post_one(
     } = claim.schedule;
     let tz = Tz::from_str(&claim.schedule.timezone).unwrap_or(Tz::UTC);
     let at = DateTime::from_timestamp(claim.scheduled_at, 0).unwrap_or(now);
-    let digest = dispatcher
+    let store = dispatcher.store();
+    let built = dispatcher
         .digest(
             guild_id,
             claim.schedule.landscape.as_deref(),
             week_before(at, tz),
             now,
         )
-        .await?;
+        .await;
+    let digest = match built {
+        Ok(digest) => digest,
+        // A digest that cannot be built (its landscape is gone) never will be: stop the
+        // schedule and say why in /digest list, rather than trying again every lease.
+        Err(Error::User(err)) => {
+            let reason = err.to_string();
+            tracing::warn!(schedule = id, guild = guild_id, %reason, "digest cannot be built: schedule stopped");
+            store.finish_run(&claim, false, Some(&reason), true).await?;
+            return Ok(false);
+        }
+        Err(err) => return Err(err),
+    };
     let outgoing = Outgoing {
         channel_id,
         // Discord keeps nonces of at most 25 characters.
         nonce: format!("d{id}-{}", claim.scheduled_at),
-        messages: crate::discord::limits::fit(digest),
+        digest,
     };
-    let store = dispatcher.store();
     match post(outgoing).await {
         Ok(()) => {
             store.finish_run(&claim, true, None, false).await?;

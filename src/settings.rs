@@ -65,7 +65,7 @@ pub struct DiscordSettings {
 pub struct DigestSettings {
     /// After downtime, a missed digest is still posted if it is at most this late ("6h").
     pub catch_up: String,
-    /// The metric drawn in the digest's chart.
+    /// The plugin drawn in the digest's chart; empty for the first rate among the plugins.
     pub chart_metric: String,
 }
 
@@ -73,7 +73,7 @@ impl Default for DigestSettings {
     fn default() -> DigestSettings {
         DigestSettings {
             catch_up: "6h".to_string(),
-            chart_metric: "engagement-rate".to_string(),
+            chart_metric: String::new(),
         }
     }
 }
@@ -208,11 +208,11 @@ impl Settings {
                 settings.digest.catch_up
             )));
         }
-        if !known.contains(&settings.digest.chart_metric) {
+        let chart = &settings.digest.chart_metric;
+        if !chart.is_empty() && !settings.plugins.enabled.contains(chart) {
             return Err(invalid(format!(
-                "digest.chart_metric names \"{}\"; the plugins are {}",
-                settings.digest.chart_metric,
-                known.join(", ")
+                "digest.chart_metric names \"{chart}\", which is not an enabled plugin ({})",
+                settings.plugins.enabled.join(", ")
             )));
         }
         if settings.database.max_connections == 0 {

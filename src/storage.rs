@@ -85,6 +85,8 @@ pub struct Aggregated {
     pub max: i64,
     /// The value on the period's last day with data.
     pub last: i64,
+    /// Days with data.
+    pub days: i64,
 }
 
 /// One stored value.
@@ -126,7 +128,8 @@ pub struct Imported {
 
 /// Each series of some brands over a period, aggregated every way a series can be; the
 /// hottest query (reports, comparisons, digests). See BENCHMARKS.md for its plan.
-pub const AGGREGATE: &str = "SELECT s.brand_id, s.platform, s.series, SUM(s.value), MAX(s.value),
+pub const AGGREGATE: &str =
+    "SELECT s.brand_id, s.platform, s.series, SUM(s.value), MAX(s.value), COUNT(*),
     (SELECT l.value FROM snapshots l
     WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
     AND l.day BETWEEN ?1 AND ?2 AND l.series = s.series AND l.platform = s.platform
@@ -377,16 +380,22 @@ impl Store {
             let peers = sqlx::query(
                 // Without statistics the planner prefers scanning the guild's whole primary
                 // key range to this (covering) index, 300 times slower on a year of data.
-                "SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots INDEXED BY snapshots_by_day
-                 WHERE guild_id = ? AND series = ? AND platform = ? AND day = ?
-                   AND brand_id NOT IN (SELECT id FROM brands WHERE guild_id = ? AND name_key = ?)",
+                // The competitors are the brands that share a landscape with this one, or every
+                // other brand of the guild while it is in no landscape.
+                "WITH me AS (SELECT id FROM brands WHERE guild_id = ?1 AND name_key = ?2),
+                      rivals AS (SELECT theirs.brand_id AS id FROM landscape_brands mine
+                                   JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
+                                  WHERE mine.brand_id IN me)
+                 SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots INDEXED BY snapshots_by_day
+                 WHERE guild_id = ?1 AND series = ?3 AND platform = ?4 AND day = ?5
+                   AND brand_id NOT IN me
+                   AND (NOT EXISTS (SELECT 1 FROM rivals) OR brand_id IN rivals)",
             )
             .bind(guild)
+            .bind(&key)
             .bind(name)
             .bind(platform)
             .bind(&day)
-            .bind(guild)
-            .bind(&key)
             .fetch_one(&self.pool)
             .await?;
             let brands: i64 = peers.try_get(1)?;
@@ -459,9 +468,10 @@ impl Store {
             None => (create_brand(&mut tx, guild, name, at).await?, true),
         };
         if let Some(competitor) = competitor {
-            sqlx::query("UPDATE brands SET competitor = ? WHERE id = ?")
+            sqlx::query("UPDATE brands SET competitor = ? WHERE id = ? AND guild_id = ?")
                 .bind(competitor)
                 .bind(brand_id)
+                .bind(guild)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -493,7 +503,7 @@ impl Store {
     pub async fn brand_listing(&self, guild_id: u64) -> Result<Vec<BrandListing>> {
         let rows = sqlx::query(
             "SELECT b.id, b.name, b.competitor,
-                    (SELECT group_concat(l.name, ', ') FROM landscape_brands lb
+                    (SELECT group_concat(l.name, char(31)) FROM landscape_brands lb
                        JOIN landscapes l ON l.id = lb.landscape_id WHERE lb.brand_id = b.id),
                     (SELECT COUNT(*) FROM snapshots s WHERE s.guild_id = b.guild_id AND s.brand_id = b.id)
              FROM brands b WHERE b.guild_id = ? ORDER BY b.name_key",
@@ -507,7 +517,8 @@ impl Store {
                 Ok(BrandListing {
                     brand: brand_from_row(row)?,
                     landscapes: landscapes
-                        .map(|l| l.split(", ").map(str::to_string).collect())
+                        // A unit separator: no name typed in Discord contains one.
+                        .map(|l| l.split('\u{1f}').map(str::to_string).collect())
                         .unwrap_or_default(),
                     snapshots: row.try_get(4)?,
                 })
@@ -610,9 +621,10 @@ impl Store {
         };
         let rows = sqlx::query(
             "SELECT b.id, b.name, b.competitor FROM landscape_brands lb JOIN brands b ON b.id = lb.brand_id
-             WHERE lb.landscape_id = ? ORDER BY b.name_key",
+             WHERE lb.landscape_id = ? AND b.guild_id = ? ORDER BY b.name_key",
         )
         .bind(landscape.0)
+        .bind(guild)
         .fetch_all(&self.pool)
         .await?;
         let brands = rows.iter().map(brand_from_row).collect::<Result<_>>()?;
@@ -683,7 +695,8 @@ impl Store {
                     series: row.try_get(2)?,
                     sum: row.try_get(3)?,
                     max: row.try_get(4)?,
-                    last: row.try_get(5)?,
+                    days: row.try_get(5)?,
+                    last: row.try_get(6)?,
                 })
             })
             .collect()
@@ -771,6 +784,7 @@ impl Store {
         batch: &ImportBatch,
         logged_by: u64,
         at: DateTime<Utc>,
+        auto_create: bool,
     ) -> Result<Imported> {
         let guild = self::guild_id(guild_id);
         let logged_at = at.to_rfc3339();
@@ -780,9 +794,15 @@ impl Store {
         for name in &batch.brands {
             let id = match find_brand(&mut tx, guild, name).await? {
                 Some((id, _)) => id,
-                None => {
+                None if auto_create => {
                     brands_created.push(name.trim().to_string());
                     create_brand(&mut tx, guild, name, at).await?
+                }
+                None => {
+                    return Err(UserError::BrandNotCreated {
+                        name: name.trim().to_string(),
+                    }
+                    .into());
                 }
             };
             ids.push(id);
@@ -951,8 +971,23 @@ impl Store {
     /// Runs claimed before `stale_before` and never finished: their process stopped between
     /// claiming and posting. Each is claimed afresh (its claim time moved to `now`) so that
     /// one process takes it over.
-    pub async fn reclaim_stale(&self, stale_before: i64, now: i64) -> Result<Vec<Claim>> {
+    /// Runs scheduled before `too_late` are given up as failed instead: a digest days late
+    /// helps no one, and retrying it for ever would pile up.
+    pub async fn reclaim_stale(
+        &self,
+        stale_before: i64,
+        too_late: i64,
+        now: i64,
+    ) -> Result<Vec<Claim>> {
         let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE digest_runs SET state = 'failed', detail = 'not posted within the catch-up window'
+             WHERE state = 'claimed' AND claimed_at < ? AND scheduled_at < ?",
+        )
+        .bind(stale_before)
+        .bind(too_late)
+        .execute(&mut *tx)
+        .await?;
         let rows = sqlx::query(
             "UPDATE digest_runs SET claimed_at = ?1
              WHERE state = 'claimed' AND claimed_at < ?2

@@ -91,6 +91,23 @@ async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day() {
 }
 
 #[tokio::test]
+async fn share_of_voice_counts_only_the_brands_competitive_landscape() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /brand add name:Rival landscape:coffee\n\
+         /mentions mentions:60 brand:Rival date:2026-11-02\n\
+         /mentions mentions:900 brand:\"Other Industry\" date:2026-11-02\n\
+         /mentions mentions:40 brand:Acme date:2026-11-02\n",
+    );
+    assert!(
+        out.contains("Share of voice: 40.0% (against 1 other brand)"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_reading() {
     let db = TestDb::new();
     let input = "/ctr clicks:1 impressions:0 brand:Acme\n\

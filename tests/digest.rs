@@ -538,3 +538,63 @@ async fn digest_commands_validate_their_options_and_explain_numeric_days() {
         "Removed digest #1."
     );
 }
+
+#[tokio::test]
+async fn a_digest_that_cannot_be_built_stops_its_schedule_instead_of_retrying() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    small_landscape(&world).await;
+    world
+        .run(&format!(
+            "/digest schedule channel:<#{CHANNEL}> timezone:UTC landscape:coffee"
+        ))
+        .await;
+    // The landscape empties, and with its last brand it is gone.
+    for brand in ["Bean", "Brew", "Cup", "Dunk"] {
+        world
+            .run(&format!("/brand remove name:{brand} landscape:coffee"))
+            .await;
+    }
+    let scheduler = world.scheduler(world.poster());
+    world.set_time(utc("2026-11-30T09:00:00Z"));
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!((step.posted, step.failed), (0, 1));
+    world.set_time(utc("2026-11-30T09:30:00Z"));
+    assert_eq!(
+        scheduler.tick().await.expect("a step"),
+        Default::default(),
+        "not retried"
+    );
+    let list = world.run("/digest list").await;
+    let first = &list.embeds[0].fields[0].value;
+    assert!(
+        first.contains("Stopped: No landscape named \"coffee\""),
+        "{first}"
+    );
+    assert!(world.posted(CHANNEL).is_empty());
+}
+
+#[tokio::test]
+async fn the_same_digest_cannot_be_scheduled_twice() {
+    let world = World::new("2026-11-29T12:00:00Z").await;
+    assert!(
+        !world
+            .run(&format!("/digest schedule channel:{CHANNEL}"))
+            .await
+            .ephemeral
+    );
+    let twin = world
+        .run(&format!("/digest schedule channel:<#{CHANNEL}>"))
+        .await;
+    assert_eq!(
+        twin.content,
+        "Digest #1 already posts this to that channel at those times; `/digest list` shows it."
+    );
+    let named = world.run("/digest schedule channel:#general").await;
+    assert!(
+        named
+            .content
+            .starts_with("`channel` must be a channel of this server"),
+        "{}",
+        named.content
+    );
+}

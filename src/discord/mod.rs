@@ -193,7 +193,10 @@ impl Handler {
                 .await;
         }
         let dispatcher = self.dispatcher.clone();
-        let mut work = tokio::spawn(async move { dispatcher.dispatch(invocation).await });
+        let limit = interaction.attachment_size_limit;
+        let mut work = tokio::spawn(async move {
+            within_upload_limit(dispatcher.dispatch(invocation).await, limit)
+        });
         if !slow && let Ok(done) = tokio::time::timeout(ANSWER_BUDGET, &mut work).await {
             return self.answer(ctx, &interaction, finished(done)).await;
         }
@@ -299,7 +302,7 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
         let http = http.clone();
         Box::pin(async move {
             let channel = ChannelId::new(outgoing.channel_id.max(1));
-            for (i, message) in outgoing.messages.iter().enumerate() {
+            for (i, message) in limits::fit(outgoing.digest).iter().enumerate() {
                 let nonce = if i == 0 {
                     outgoing.nonce.clone()
                 } else {
@@ -316,6 +319,14 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
                         Some(StatusCode::NOT_FOUND) => {
                             PostError::Gone("the channel no longer exists (404)".to_string())
                         }
+                        // Other refusals (400, 413) are about the message, and the same message
+                        // will be refused again.
+                        Some(status)
+                            if status.is_client_error()
+                                && status != StatusCode::TOO_MANY_REQUESTS =>
+                        {
+                            PostError::Gone(format!("Discord refused the digest ({status})"))
+                        }
                         _ => PostError::Retry(err.to_string()),
                     });
                 }
@@ -323,6 +334,28 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
             Ok(())
         })
     })
+}
+
+/// A reply whose files Discord would refuse (larger than this server's upload limit) becomes
+/// an error that says how to get the data instead.
+fn within_upload_limit(reply: Reply, limit: u32) -> Reply {
+    let size: usize = reply.attachments.iter().map(|f| f.bytes.len()).sum();
+    // Discord omits the limit in some payloads; its smallest upload limit is 10 MiB.
+    let limit = if limit == 0 {
+        10 * 1024 * 1024
+    } else {
+        limit as usize
+    };
+    if size <= limit {
+        return reply;
+    }
+    Reply::error(
+        crate::error::UserError::TooLargeForDiscord {
+            megabytes: size.div_ceil(1024 * 1024),
+            limit: limit / (1024 * 1024),
+        }
+        .to_string(),
+    )
 }
 
 /// The reply of a finished command task; a panic in it becomes the internal-error line.
