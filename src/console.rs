@@ -235,6 +235,25 @@ pub async fn invocation(
     })
 }
 
+/// `folder/name`, or `folder/name-2`, `-3`... if taken: a second chart must not overwrite the
+/// first one the user is still looking at.
+fn unused_path(folder: &Path, name: &Path) -> PathBuf {
+    let stem = name
+        .file_stem()
+        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
+    let extension = name
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let mut path = folder.join(format!("{stem}{extension}"));
+    let mut n = 1;
+    while path.exists() {
+        n += 1;
+        path = folder.join(format!("{stem}-{n}{extension}"));
+    }
+    path
+}
+
 /// Writes a reply's files into `folder`, returning their paths.
 pub async fn save_files(reply: &Reply, folder: &Path) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
@@ -249,7 +268,7 @@ pub async fn save_files(reply: &Reply, folder: &Path) -> Result<Vec<PathBuf>> {
         let name = Path::new(&file.name)
             .file_name()
             .map_or_else(|| "file".into(), |n| n.to_os_string());
-        let path = folder.join(name);
+        let path = unused_path(folder, Path::new(&name));
         tokio::fs::write(&path, &file.bytes)
             .await
             .map_err(|source| Error::Write {

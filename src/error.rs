@@ -85,11 +85,23 @@ pub enum UserError {
         "Digest #{id} already posts this to that channel at those times; `/digest list` shows it."
     )]
     DuplicateSchedule { id: i64 },
+    #[error("This server has no digest #{id}; `/digest list` shows the schedules.")]
+    UnknownSchedule { id: i64 },
+    #[error("The file for `{option}` did not arrive; attach it again.")]
+    AttachmentMissing { option: String },
+    #[error("`{option}` is larger than {megabytes} MB; split the file.")]
+    AttachmentTooLarge { option: String, megabytes: u32 },
+    #[error("Could not download the file for `{option}`; try again.")]
+    AttachmentUnreadable { option: String },
     #[error("Discord did not take the digest; the details are in the bot's log.")]
     PostFailed,
     #[error("The command was refused; see the message above.")]
     Rejected,
 }
+
+/// What users see for any failure that is not theirs to fix.
+pub const INTERNAL_ERROR: &str =
+    "Something went wrong on our side; the details are in the bot's log. Nothing was stored.";
 
 /// Anything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
@@ -134,7 +146,7 @@ impl Error {
     pub fn user_message(&self) -> String {
         match self {
             Error::User(err) => err.to_string(),
-            _ => "Something went wrong on our side; the details are in the bot's log. Nothing was stored.".to_string(),
+            _ => INTERNAL_ERROR.to_string(),
         }
     }
 

@@ -359,11 +359,7 @@ pub async fn list(ctx: &Context<'_>) -> Result<Reply> {
 pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let id = options.integer("id").unwrap_or_default();
     if !ctx.store.remove_schedule(ctx.guild_id, id).await? {
-        return Err(UserError::InvalidOption {
-            option: "id",
-            accepts: "the number of one of this server's schedules, from /digest list".to_string(),
-        }
-        .into());
+        return Err(UserError::UnknownSchedule { id }.into());
     }
     Ok(Reply::text(format!("Removed digest #{id}.")))
 }
@@ -390,10 +386,7 @@ pub async fn run_now(ctx: &Context<'_>, options: &Options, post: Option<&Post>) 
     let schedule = schedules
         .iter()
         .find(|s| s.id == id)
-        .ok_or(UserError::InvalidOption {
-            option: "id",
-            accepts: "the number of one of this server's schedules, from /digest list".to_string(),
-        })?;
+        .ok_or(UserError::UnknownSchedule { id })?;
     let post = post.ok_or(UserError::NeedsDiscord)?;
     let tz = Tz::from_str(&schedule.timezone).unwrap_or(Tz::UTC);
     let digest =

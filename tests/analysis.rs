@@ -203,7 +203,8 @@ async fn export_then_import_reproduces_the_data_exactly() {
     assert!(out.contains("4 new, 0 replaced"), "{out}");
     assert!(out.contains("0 new, 4 replaced"), "{out}");
     assert_eq!(
-        std::fs::read_to_string(folder.join("metricord-export.csv")).unwrap(),
+        // A second export never overwrites the first.
+        std::fs::read_to_string(folder.join("metricord-export-2.csv")).unwrap(),
         original
     );
 }

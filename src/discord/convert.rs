@@ -10,6 +10,7 @@ use serenity::all::{
 };
 
 use crate::command::{CommandSpec, Embed, File, Invocation, Kind, OptionSpec, Reply, Value};
+use crate::error::UserError;
 
 /// Largest attachment metricord downloads for an option (a million-row CSV is about 40 MB).
 pub const MAX_ATTACHMENT_BYTES: u32 = 64 * 1024 * 1024;
@@ -70,7 +71,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
 
 /// The invocation an interaction asks for, with attachments downloaded. Attachments are fetched
 /// here so that the core never touches the network.
-pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, String> {
+pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, UserError> {
     let (mut command, mut options) = (interaction.data.name.clone(), &interaction.data.options);
     if let Some(CommandDataOption {
         name,
@@ -96,25 +97,20 @@ pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, 
                         .resolved
                         .attachments
                         .get(id)
-                        .ok_or_else(|| {
-                            format!(
-                                "The file for `{}` did not arrive; attach it again.",
-                                option.name
-                            )
+                        .ok_or_else(|| UserError::AttachmentMissing {
+                            option: option.name.clone(),
                         })?;
                 if attachment.size > MAX_ATTACHMENT_BYTES {
-                    return Err(format!(
-                        "`{}` is larger than {} MB; split the file.",
-                        option.name,
-                        MAX_ATTACHMENT_BYTES / 1024 / 1024
-                    ));
+                    return Err(UserError::AttachmentTooLarge {
+                        option: option.name.clone(),
+                        megabytes: MAX_ATTACHMENT_BYTES / 1024 / 1024,
+                    });
                 }
                 let bytes = attachment.download().await.map_err(|err| {
                     tracing::warn!(error = %err, "attachment download failed");
-                    format!(
-                        "Could not download the file for `{}`; try again.",
-                        option.name
-                    )
+                    UserError::AttachmentUnreadable {
+                        option: option.name.clone(),
+                    }
                 })?;
                 Value::File(File {
                     name: attachment.filename.clone(),

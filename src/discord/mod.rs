@@ -179,7 +179,11 @@ impl Handler {
     async fn command(&self, ctx: &Context, interaction: CommandInteraction) {
         let invocation = match convert::invocation(&interaction).await {
             Ok(invocation) => invocation,
-            Err(message) => return self.answer(ctx, &interaction, Reply::error(message)).await,
+            Err(err) => {
+                return self
+                    .answer(ctx, &interaction, Reply::error(err.to_string()))
+                    .await;
+            }
         };
         let slow = self
             .dispatcher
@@ -362,7 +366,7 @@ fn within_upload_limit(reply: Reply, limit: u32) -> Reply {
 fn finished(done: std::result::Result<Reply, tokio::task::JoinError>) -> Reply {
     done.unwrap_or_else(|err| {
         tracing::error!(error = %err, "a command panicked");
-        Reply::error(Error::Discord(String::new()).user_message())
+        Reply::error(crate::error::INTERNAL_ERROR.to_string())
     })
 }
 
