@@ -491,3 +491,64 @@ async fn sigterm_stops_the_bot_cleanly_with_exit_code_0() {
     // The database was closed cleanly: its write-ahead log is checkpointed away.
     assert!(!db.dir.path().join("metricord.db-wal").exists());
 }
+
+#[tokio::test]
+async fn a_digest_scheduled_in_discord_is_posted_to_its_channel_on_request() {
+    let bot = Bot::start().await;
+    let admin = DEFAULT_PERMISSIONS | MANAGE_GUILD;
+    // The digest covers the week up to yesterday.
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).to_string();
+    let mentions = vec![
+        opt("mentions", 12),
+        opt("brand", "Acme"),
+        opt("date", yesterday.clone()),
+    ];
+    bot.interact(interaction("mentions").options(mentions))
+        .await;
+    let rate = vec![
+        opt("engagements", 50),
+        opt("followers", 1000),
+        opt("brand", "Acme"),
+        opt("date", yesterday),
+    ];
+    bot.interact(interaction("engagement-rate").options(rate))
+        .await;
+    let channel = typed_opt("channel", 7, CHANNEL_ID.to_string());
+    let scheduled = bot
+        .interact(
+            interaction("digest")
+                .permissions(admin)
+                .options(vec![sub("schedule", vec![channel])]),
+        )
+        .await;
+    let text = scheduled.json["data"]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        text.starts_with("Digest #1 of every brand to <#3000>"),
+        "{text}"
+    );
+    assert_eq!(
+        scheduled.json["data"]["allowed_mentions"]["parse"],
+        json!([])
+    );
+
+    let run = interaction("digest")
+        .permissions(admin)
+        .options(vec![sub("run", vec![opt("id", 1)])]);
+    bot.interact(run.clone()).await;
+    let original = format!("/api/v10/webhooks/1000/{}/messages/@original", run.token());
+    let edit = bot.fake.wait_for_request(|r| r.path == original).await;
+    assert_eq!(edit.json["content"], "Posted digest #1 to <#3000>.");
+    let posted = bot.fake.channel_messages(CHANNEL_ID);
+    assert_eq!(posted.len(), 1);
+    let content = posted[0].json["content"].as_str().unwrap_or_default();
+    assert!(
+        content.starts_with("**Weekly digest · all brands**"),
+        "{content}"
+    );
+    assert_eq!(posted[0].json["allowed_mentions"]["parse"], json!([]));
+    assert_eq!(posted[0].files[0].0, "digest.png");
+    bot.stop().await;
+}
