@@ -14,8 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::benchmarks::Benchmarks;
 use crate::clock::Clock;
 use crate::command::{
-    CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply, Suggest,
-    Value,
+    CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, PLATFORMS, Reply, Value,
 };
 use crate::error::{Error, Result, UserError};
 use crate::period::Period;
@@ -122,12 +121,13 @@ impl Dispatcher {
             .ok()
             .and_then(|spec| spec.options.iter().find(|o| o.name == option))
             .and_then(|o| o.suggest);
-        let limit = crate::command::SUGGESTIONS;
-        let found = match suggest {
-            Some(Suggest::Brands) => self.store.brand_names(guild_id, typed, limit).await,
-            Some(Suggest::Landscapes) => self.store.landscape_names(guild_id, typed, limit).await,
-            None => return Vec::new(),
+        let Some(suggest) = suggest else {
+            return Vec::new();
         };
+        let found = self
+            .store
+            .suggestions(guild_id, suggest, typed, crate::command::SUGGESTIONS)
+            .await;
         found.unwrap_or_else(|err| {
             tracing::error!(error = %err, "suggestions failed");
             Vec::new()

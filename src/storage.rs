@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
+use crate::command::Suggest;
 use crate::error::{Error, Result, UserError};
 use crate::period::Period;
 use crate::plugin::{History, HistoryNeeds};
@@ -408,24 +409,32 @@ impl Store {
         Ok(history)
     }
 
-    /// Names of the guild's brands containing `typed` (any case), those starting with it first.
-    pub async fn brand_names(
+    /// Names of the guild's brands or landscapes containing `typed` (any case), those
+    /// starting with it first: what autocomplete offers.
+    pub async fn suggestions(
         &self,
         guild_id: u64,
+        of: Suggest,
         typed: &str,
         limit: usize,
     ) -> Result<Vec<String>> {
-        let names = sqlx::query_scalar(
-            "SELECT name FROM brands WHERE guild_id = ? AND instr(name_key, ?) > 0
-             ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?",
-        )
-        .bind(self::guild_id(guild_id))
-        .bind(brand_key(typed))
-        .bind(brand_key(typed))
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(names)
+        let sql = match of {
+            Suggest::Brands => {
+                "SELECT name FROM brands WHERE guild_id = ? AND instr(name_key, ?) > 0
+                 ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?"
+            }
+            Suggest::Landscapes => {
+                "SELECT name FROM landscapes WHERE guild_id = ? AND instr(name_key, ?) > 0
+                 ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?"
+            }
+        };
+        Ok(sqlx::query_scalar(sql)
+            .bind(self::guild_id(guild_id))
+            .bind(brand_key(typed))
+            .bind(brand_key(typed))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// The guild's brand called `name` (any case).
@@ -645,25 +654,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(brand_from_row).collect()
-    }
-
-    /// Names of the guild's landscapes containing `typed`, those starting with it first.
-    pub async fn landscape_names(
-        &self,
-        guild_id: u64,
-        typed: &str,
-        limit: usize,
-    ) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT name FROM landscapes WHERE guild_id = ? AND instr(name_key, ?) > 0
-             ORDER BY instr(name_key, ?) <> 1, name_key LIMIT ?",
-        )
-        .bind(self::guild_id(guild_id))
-        .bind(brand_key(typed))
-        .bind(brand_key(typed))
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     /// Each series of `brands` (or only `series`) over `period` on each platform (or only
