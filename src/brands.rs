@@ -67,6 +67,53 @@ pub fn command() -> CommandSpec {
     }
 }
 
+/// Another brand whose name is one or two typing slips from `name` (case, accents, spacing and
+/// punctuation aside), if any: "Cafe Co" for "Café ☕ Co".
+pub fn lookalike<'a>(name: &str, others: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let folded = fold(name);
+    if folded.len() < 4 {
+        return None;
+    }
+    others
+        .filter(|other| !other.trim().eq_ignore_ascii_case(name.trim()))
+        .map(|other| (edit_distance(&folded, &fold(other)), other))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, other)| other)
+}
+
+/// Letters and digits only, lowercased, with common Latin accents removed.
+fn fold(name: &str) -> Vec<char> {
+    name.chars()
+        .flat_map(char::to_lowercase)
+        .filter(|c| c.is_alphanumeric())
+        .map(|c| match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            c => c,
+        })
+        .collect()
+}
+
+/// Levenshtein distance: insertions, deletions and substitutions.
+fn edit_distance(a: &[char], b: &[char]) -> usize {
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 /// `/brand add name [competitor] [landscape]`
 pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let name = options.text("name").unwrap_or_default();
@@ -182,4 +229,33 @@ pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         brand.name,
         thousands(removed as i64)
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lookalike_is_found_across_accents_case_and_small_typos() {
+        let brands = ["Café ☕ Co", "Ballet West", "Joffrey"];
+        assert_eq!(
+            lookalike("Cafe Co", brands.iter().copied()),
+            Some("Café ☕ Co")
+        );
+        assert_eq!(
+            lookalike("Balet West", brands.iter().copied()),
+            Some("Ballet West")
+        );
+        assert_eq!(lookalike("Houston Ballet", brands.iter().copied()), None);
+        assert_eq!(
+            lookalike("ballet west", brands.iter().copied()),
+            None,
+            "the same brand"
+        );
+        assert_eq!(
+            lookalike("Acm", ["Acme"].into_iter()),
+            None,
+            "too short to guess"
+        );
+    }
 }

@@ -251,9 +251,19 @@ impl Dispatcher {
             }
             _ => None,
         };
+        // A brand created by a typo splits the data; point at the name that was probably meant.
+        let lookalike = match &logged {
+            Some(logged) if logged.brand_created => {
+                let brands = self.store.brands(guild_id).await?;
+                crate::brands::lookalike(&logged.brand, brands.iter().map(|b| b.name.as_str()))
+                    .map(str::to_string)
+            }
+            _ => None,
+        };
         Ok(metric_reply(
             calculation,
             logged.map(|l| (l, platform, day)),
+            lookalike,
         ))
     }
 
@@ -395,7 +405,11 @@ pub fn usage(commands: &[CommandSpec]) -> Vec<(String, &'static str)> {
     lines
 }
 
-fn metric_reply(calculation: Calculation, logged: Option<(Logged, &str, NaiveDate)>) -> Reply {
+fn metric_reply(
+    calculation: Calculation,
+    logged: Option<(Logged, &str, NaiveDate)>,
+    lookalike: Option<String>,
+) -> Reply {
     let mut description = format!("`{}`", calculation.formula);
     for note in &calculation.notes {
         description.push_str(&format!("\n⚠️ {note}"));
@@ -403,8 +417,12 @@ fn metric_reply(calculation: Calculation, logged: Option<(Logged, &str, NaiveDat
     let mut fields = calculation.fields;
     if let Some((logged, platform, day)) = logged {
         let mut stored = format!("{} · {platform} · {day}", logged.brand);
-        if logged.brand_created {
-            stored.push_str(" (new brand)");
+        match (logged.brand_created, lookalike) {
+            (true, Some(other)) => stored.push_str(&format!(
+                " (new brand: did you mean {other}? `/brand rename` or `/brand remove` mends a typo)"
+            )),
+            (true, None) => stored.push_str(" (new brand)"),
+            _ => {}
         }
         if !logged.replaced.is_empty() {
             let earlier: Vec<String> = logged

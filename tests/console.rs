@@ -91,6 +91,20 @@ async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day() {
 }
 
 #[tokio::test]
+async fn a_new_brand_that_looks_like_a_typo_of_an_existing_one_is_pointed_out() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:3 brand:\"Café ☕ Co\" date:2026-11-02\n\
+         /mentions mentions:4 brand:\"Cafe Co\" date:2026-11-02\n",
+    );
+    assert!(
+        out.contains("Cafe Co · other · 2026-11-02 (new brand: did you mean Café ☕ Co?"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
 async fn share_of_voice_counts_only_the_brands_competitive_landscape() {
     let db = TestDb::new();
     let (out, _, _) = db.console(
