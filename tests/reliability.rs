@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use metricord::clock::Clock;
-use metricord::command::{File, Invocation, Kind, Reply, Value};
+use metricord::command::{CommandSpec, File, Invocation, Kind, Reply, Value};
 use metricord::console::parse_line;
 use metricord::dispatcher::Dispatcher;
 use metricord::settings::{DatabaseSettings, Settings};
@@ -139,33 +139,39 @@ fn hostile_value(kind: &Kind) -> BoxedStrategy<Value> {
     }
 }
 
-/// Every runnable command path with its option specs.
-fn command_paths() -> Vec<(String, Vec<(String, Kind)>)> {
+/// Every runnable command with its path (`ctr`, `brand add`), from the registry of all plugins.
+fn runnable_commands() -> Vec<(String, CommandSpec)> {
     let names: Vec<String> = metricord::plugins::all()
         .iter()
         .map(|p| p.name().to_string())
         .collect();
     let registry = metricord::plugin::Registry::new(&names);
-    let mut paths = Vec::new();
+    let mut runnable = Vec::new();
     for spec in metricord::dispatcher::commands(&registry) {
-        let mut runnable = vec![(spec.name.to_string(), spec.clone())];
-        if !spec.subcommands.is_empty() {
-            runnable = spec
-                .subcommands
-                .iter()
-                .map(|s| (format!("{} {}", spec.name, s.name), s.clone()))
-                .collect();
+        if spec.subcommands.is_empty() {
+            runnable.push((spec.name.to_string(), spec));
+        } else {
+            for sub in &spec.subcommands {
+                runnable.push((format!("{} {}", spec.name, sub.name), sub.clone()));
+            }
         }
-        for (path, spec) in runnable {
+    }
+    runnable
+}
+
+/// Every runnable command path with its option names and kinds.
+fn command_paths() -> Vec<(String, Vec<(String, Kind)>)> {
+    runnable_commands()
+        .into_iter()
+        .map(|(path, spec)| {
             let options = spec
                 .options
                 .iter()
                 .map(|o| (o.name.to_string(), o.kind.clone()))
                 .collect();
-            paths.push((path, options));
-        }
-    }
-    paths
+            (path, options)
+        })
+        .collect()
 }
 
 fn hostile_invocation() -> impl Strategy<Value = (String, Vec<(String, Value)>)> {
@@ -542,21 +548,11 @@ async fn promise_4_every_command_that_changes_shared_data_is_refused_without_man
 }
 
 fn command_paths_managing_data() -> Vec<String> {
-    let names: Vec<String> = metricord::plugins::all()
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
-    let registry = metricord::plugin::Registry::new(&names);
-    let mut paths = Vec::new();
-    for spec in metricord::dispatcher::commands(&registry) {
-        if spec.manages_data {
-            paths.push(spec.name.to_string());
-        }
-        for sub in spec.subcommands.iter().filter(|s| s.manages_data) {
-            paths.push(format!("{} {}", spec.name, sub.name));
-        }
-    }
-    paths
+    runnable_commands()
+        .into_iter()
+        .filter(|(_, spec)| spec.manages_data)
+        .map(|(path, _)| path)
+        .collect()
 }
 
 #[tokio::test]
@@ -741,16 +737,17 @@ async fn promise_7_a_backup_taken_while_the_bot_writes_is_consistent_and_restore
         })
     };
     let backup = db.dir.path().join("backup.db");
-    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
-        .args([
-            "--database",
-            &db.url(),
-            "backup",
-            &backup.display().to_string(),
-        ])
-        .output()
-        .await
-        .expect("metricord runs");
+    let backup_to = |path: &std::path::Path| {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
+            .args([
+                "--database",
+                &db.url(),
+                "backup",
+                &path.display().to_string(),
+            ])
+            .output()
+    };
+    let output = backup_to(&backup).await.expect("metricord runs");
     assert!(
         output.status.success(),
         "{}",
@@ -781,15 +778,7 @@ async fn promise_7_a_backup_taken_while_the_bot_writes_is_consistent_and_restore
     assert!(values.len() >= 100, "{} values", values.len());
     assert_eq!(values, (0..values.len() as i64).collect::<Vec<_>>());
     store.close().await;
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
-        .args([
-            "--database",
-            &db.url(),
-            "backup",
-            &backup.display().to_string(),
-        ])
-        .output()
-        .expect("metricord runs");
+    let again = backup_to(&backup).await.expect("metricord runs");
     assert_eq!(
         again.status.code(),
         Some(1),
