@@ -9,16 +9,9 @@ use super::prelude::*;
 
 pub struct Audience;
 
-const SERIES: &[Series] = &[Series {
-    name: "followers",
-    aggregate: Aggregate::Last,
-}];
+const SERIES: &[Series] = &[Series::last("followers")];
 
 impl Plugin for Audience {
-    fn name(&self) -> &'static str {
-        "audience"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "audience",
@@ -30,12 +23,16 @@ impl Plugin for Audience {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Audience"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

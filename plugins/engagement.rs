@@ -12,25 +12,12 @@ pub struct Engagement;
 const KINDS: [&str; 3] = ["applause", "conversation", "amplification"];
 
 const SERIES: &[Series] = &[
-    Series {
-        name: "applause",
-        aggregate: Aggregate::Sum,
-    },
-    Series {
-        name: "conversation",
-        aggregate: Aggregate::Sum,
-    },
-    Series {
-        name: "amplification",
-        aggregate: Aggregate::Sum,
-    },
+    Series::sum("applause"),
+    Series::sum("conversation"),
+    Series::sum("amplification"),
 ];
 
 impl Plugin for Engagement {
-    fn name(&self) -> &'static str {
-        "engagement"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "engagement",
@@ -43,12 +30,16 @@ impl Plugin for Engagement {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Engagements"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

@@ -7,22 +7,9 @@ use super::prelude::*;
 
 pub struct Impressions;
 
-const SERIES: &[Series] = &[
-    Series {
-        name: "impressions",
-        aggregate: Aggregate::Sum,
-    },
-    Series {
-        name: "followers",
-        aggregate: Aggregate::Last,
-    },
-];
+const SERIES: &[Series] = &[Series::sum("impressions"), Series::last("followers")];
 
 impl Plugin for Impressions {
-    fn name(&self) -> &'static str {
-        "impressions"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "impressions",
@@ -37,12 +24,16 @@ impl Plugin for Impressions {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Impressions"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

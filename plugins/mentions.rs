@@ -9,16 +9,9 @@ use super::prelude::*;
 
 pub struct Mentions;
 
-const SERIES: &[Series] = &[Series {
-    name: "mentions",
-    aggregate: Aggregate::Sum,
-}];
+const SERIES: &[Series] = &[Series::sum("mentions")];
 
 impl Plugin for Mentions {
-    fn name(&self) -> &'static str {
-        "mentions"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "mentions",
@@ -29,12 +22,16 @@ impl Plugin for Mentions {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Mentions"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

@@ -1,5 +1,9 @@
-//! The metric plugins, one file per metric. To add a metric, add its file and one line to
-//! [`all`]; nothing else in metricord names a metric.
+//! The metric plugins, one file per metric, and the [`Registry`] of the enabled ones. To add a
+//! metric, add its file and one line to [`all`]; nothing else in metricord names a metric.
+//!
+//! Three metrics are the same shape, a proportion of two counts (CTR, conversion rate,
+//! engagement rate): [`Proportion`] is that shape once, and each of their files is one entry
+//! with its own story and tests.
 
 mod audience;
 mod conversion_rate;
@@ -12,10 +16,12 @@ mod potential_reach;
 mod reach;
 mod sentiment;
 
-use crate::command::{CommandSpec, OptionSpec};
+use std::collections::HashMap;
+
+use crate::command::{CommandSpec, OptionSpec, Options};
 use crate::error::UserError;
 use crate::numbers::{rate_with_interval, thousands, wilson};
-use crate::plugin::{Calculation, Plugin, Summary, Unit};
+use crate::plugin::{Calculation, History, Plugin, Series, Summary, Totals, Unit};
 
 /// Every metric, in the order commands are listed in `/help`.
 pub fn all() -> Vec<Box<dyn Plugin>> {
@@ -26,22 +32,72 @@ pub fn all() -> Vec<Box<dyn Plugin>> {
         Box::new(mentions::Mentions),
         Box::new(potential_reach::PotentialReach),
         Box::new(engagement::Engagement),
-        Box::new(engagement_rate::EngagementRate),
+        Box::new(engagement_rate::ENGAGEMENT_RATE),
         Box::new(sentiment::Sentiment),
-        Box::new(ctr::Ctr),
-        Box::new(conversion_rate::ConversionRate),
+        Box::new(ctr::CTR),
+        Box::new(conversion_rate::CONVERSION_RATE),
     ]
+}
+
+/// The name of each metric, as `[plugins] enabled` and `metric:` options name it.
+pub fn names() -> Vec<&'static str> {
+    all().iter().map(|p| p.command().name).collect()
+}
+
+/// The enabled plugins, in the order of [`all`].
+pub struct Registry {
+    plugins: Vec<(&'static str, Box<dyn Plugin>)>,
+    /// Every stored series with its aggregation rule, looked up once per aggregated row.
+    series: HashMap<&'static str, Series>,
+}
+
+impl Registry {
+    /// Every plugin whose name is in `enabled`.
+    pub fn new(enabled: &[String]) -> Registry {
+        let plugins: Vec<(&'static str, Box<dyn Plugin>)> = all()
+            .into_iter()
+            .map(|p| (p.command().name, p))
+            .filter(|(name, _)| enabled.iter().any(|e| e == name))
+            .collect();
+        let series = plugins
+            .iter()
+            .flat_map(|(_, p)| p.series().iter().map(|s| (s.name, *s)))
+            .collect();
+        Registry { plugins, series }
+    }
+
+    pub fn plugins(&self) -> impl Iterator<Item = &dyn Plugin> {
+        self.plugins.iter().map(|(_, p)| p.as_ref())
+    }
+
+    /// The plugin of a metric, by its command name (`ctr`, `engagement-rate`).
+    pub fn by_name(&self, name: &str) -> Option<&dyn Plugin> {
+        self.plugins
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, p)| p.as_ref())
+    }
+
+    /// The names of the enabled plugins, as a metric option offers them.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.plugins.iter().map(|(name, _)| *name).collect()
+    }
+
+    /// A stored series as a plugin declares it, with its aggregation rule.
+    pub fn series(&self, name: &str) -> Option<Series> {
+        self.series.get(name).copied()
+    }
 }
 
 /// What the plugins share.
 mod prelude {
-    pub(crate) use super::{count_summary, rate_summary};
-    pub(crate) use super::{metric_command, proportion};
+    pub(crate) use super::count_summary;
+    pub(crate) use super::{Proportion, metric_command};
     pub use crate::command::{CommandSpec, Field, Kind, OptionSpec, Options};
     pub use crate::error::UserError;
     pub use crate::numbers::{change, percent, ratio, short, thousands};
     pub use crate::plugin::{
-        Aggregate, Calculation, History, HistoryNeeds, Plugin, Series, Summary, Totals, Unit,
+        Calculation, History, HistoryNeeds, Plugin, Series, Summary, Totals, Unit,
     };
 }
 
@@ -59,39 +115,93 @@ pub(crate) fn metric_command(
     }
 }
 
-/// A rate that is a proportion of two counts (clicks out of impressions), with its Wilson
-/// interval, flagged when the inputs put it above 100%.
-pub(crate) fn proportion(
-    label: &str,
-    (part_name, part): (&'static str, i64),
-    (whole_name, whole): (&'static str, i64),
-    why_whole_above_zero: &'static str,
-) -> Result<Calculation, UserError> {
-    if whole == 0 {
-        return Err(UserError::ZeroDenominator {
-            option: whole_name,
-            reason: why_whole_above_zero,
-        });
+/// A rate that is a proportion of two counts, such as clicks out of impressions: the part over
+/// the whole × 100, with its Wilson interval, flagged when the inputs put it above 100%.
+///
+/// Over a period it is the ratio of the sums, never the mean of daily rates. When the whole is a
+/// stock (followers, aggregated as the last value) rather than a count of events, it is counted
+/// once per day with data, so that the period's rate is a daily rate that does not grow with the
+/// period's length.
+pub struct Proportion {
+    pub command: &'static str,
+    pub description: &'static str,
+    /// The metric's name in replies: "CTR".
+    pub label: &'static str,
+    /// The part, then the whole it is a share of, as stored.
+    pub series: [Series; 2],
+    /// What to type for each of `series`, as the options describe them.
+    pub inputs: [&'static str; 2],
+    /// Why the whole must be above zero, worded for the error.
+    pub why_whole_above_zero: &'static str,
+}
+
+impl Plugin for Proportion {
+    fn command(&self) -> CommandSpec {
+        let [part, whole] = self.series;
+        let [part_input, whole_input] = self.inputs;
+        metric_command(
+            self.command,
+            self.description,
+            vec![
+                OptionSpec::count(part.name, part_input).required(),
+                OptionSpec::count(whole.name, whole_input).required(),
+            ],
+        )
     }
-    let mut notes = Vec::new();
-    if part > whole {
-        notes.push(format!(
-            "Above 100%: {part_name} ({}) exceed {whole_name} ({}). Check the inputs.",
-            thousands(part),
-            thousands(whole)
-        ));
+
+    fn series(&self) -> &[Series] {
+        &self.series
     }
-    Ok(Calculation {
-        headline: format!("{label} {}", rate_with_interval(part, whole)),
-        formula: format!(
-            "{part_name} / {whole_name} × 100 = {} / {} × 100",
-            thousands(part),
-            thousands(whole)
-        ),
-        fields: Vec::new(),
-        notes,
-        store: vec![(part_name, part), (whole_name, whole)],
-    })
+
+    fn label(&self) -> &'static str {
+        self.label
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Percent
+    }
+
+    fn summarize(&self, totals: &Totals) -> Option<Summary> {
+        let [part, whole] = self.series;
+        let mut denominator = totals.get(whole.name)?;
+        if whole.aggregate == crate::plugin::Aggregate::Last {
+            let days = totals.days(part.name).unwrap_or(1).max(1);
+            denominator = denominator.checked_mul(days)?;
+        }
+        rate_summary(totals.get(part.name)?, denominator)
+    }
+
+    fn calculate(&self, options: &Options, _: &History) -> Result<Calculation, UserError> {
+        let [part_series, whole_series] = self.series;
+        let (part_name, whole_name) = (part_series.name, whole_series.name);
+        let part = options.required_integer(part_name)?;
+        let whole = options.required_integer(whole_name)?;
+        if whole == 0 {
+            return Err(UserError::ZeroDenominator {
+                option: whole_name,
+                reason: self.why_whole_above_zero,
+            });
+        }
+        let mut notes = Vec::new();
+        if part > whole {
+            notes.push(format!(
+                "Above 100%: {part_name} ({}) exceed {whole_name} ({}). Check the inputs.",
+                thousands(part),
+                thousands(whole)
+            ));
+        }
+        Ok(Calculation {
+            headline: format!("{} {}", self.label, rate_with_interval(part, whole)),
+            formula: format!(
+                "{part_name} / {whole_name} × 100 = {} / {} × 100",
+                thousands(part),
+                thousands(whole)
+            ),
+            fields: Vec::new(),
+            notes,
+            store: vec![(part_name, part), (whole_name, whole)],
+        })
+    }
 }
 
 /// A count over a period.
@@ -105,10 +215,8 @@ pub(crate) fn count_summary(value: i64) -> Summary {
     }
 }
 
-/// A rate of two counts over a period: the ratio of their sums, with its Wilson interval.
-/// `None` without a denominator.
-pub(crate) fn rate_summary(part: Option<i64>, whole: Option<i64>) -> Option<Summary> {
-    let (part, whole) = (part?, whole?);
+/// A rate of two counts over a period, with its Wilson interval; `None` without a denominator.
+fn rate_summary(part: i64, whole: i64) -> Option<Summary> {
     let rate = crate::numbers::ratio(part, whole)? * 100.0;
     let mut text = rate_with_interval(part, whole);
     if part > whole {
@@ -127,31 +235,56 @@ pub(crate) fn rate_summary(part: Option<i64>, whole: Option<i64>) -> Option<Summ
 mod tests {
     use super::*;
     use crate::command::{Kind, Value};
+    use crate::limits;
+
+    #[test]
+    fn plugin_commands_are_unique() {
+        let mut commands = names();
+        commands.sort();
+        commands.dedup();
+        assert_eq!(commands.len(), all().len());
+    }
+
+    #[test]
+    fn a_series_shared_by_plugins_aggregates_the_same_way_in_each() {
+        let plugins = all();
+        let series: Vec<Series> = plugins
+            .iter()
+            .flat_map(|p| p.series().iter().copied())
+            .collect();
+        for a in &series {
+            for b in &series {
+                if a.name == b.name {
+                    assert_eq!(a.aggregate, b.aggregate, "series {}", a.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn each_plugin_declares_the_unit_its_summaries_carry() {
+        for plugin in all() {
+            let mut totals = Totals::default();
+            for s in plugin.series() {
+                totals.insert(s.name, 1, 1);
+            }
+            if let Some(summary) = plugin.summarize(&totals) {
+                assert_eq!(summary.unit, plugin.unit(), "{}", plugin.command().name);
+            }
+        }
+    }
 
     /// Every plugin's options are named and bounded the way Discord requires.
     #[test]
     fn plugin_commands_fit_discord_naming_rules() {
         for plugin in all() {
             let spec = plugin.command();
-            let names = std::iter::once(spec.name).chain(spec.options.iter().map(|o| o.name));
-            for name in names {
-                assert!(
-                    (1..=32).contains(&name.len())
-                        && name.chars().all(|c| c.is_ascii_lowercase()
-                            || c.is_ascii_digit()
-                            || c == '-'
-                            || c == '_'),
-                    "{name}"
-                );
-            }
-            assert!(
-                (1..=100).contains(&spec.description.chars().count()),
-                "{}",
-                spec.name
-            );
+            assert!(limits::valid_name(spec.name), "{}", spec.name);
+            assert!(limits::valid_description(spec.description), "{}", spec.name);
             for option in &spec.options {
+                assert!(limits::valid_name(option.name), "{}", option.name);
                 assert!(
-                    (1..=100).contains(&option.description.chars().count()),
+                    limits::valid_description(option.description),
                     "{}",
                     option.name
                 );
@@ -181,7 +314,7 @@ mod tests {
                 assert!(
                     plugin.series().iter().any(|s| s.name == series),
                     "{} stores undeclared {series}",
-                    plugin.name()
+                    spec.name
                 );
             }
         }

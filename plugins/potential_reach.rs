@@ -8,19 +8,12 @@ use super::prelude::*;
 
 pub struct PotentialReach;
 
-const SERIES: &[Series] = &[Series {
-    name: "potential_reach",
-    aggregate: Aggregate::Sum,
-}];
+const SERIES: &[Series] = &[Series::sum("potential_reach")];
 
 const ACCEPTS: &str =
     "a list of follower counts separated by commas or spaces, such as `1300000, 250000, 4.2K`";
 
 impl Plugin for PotentialReach {
-    fn name(&self) -> &'static str {
-        "potential-reach"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "potential-reach",
@@ -36,12 +29,16 @@ impl Plugin for PotentialReach {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Potential reach"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
@@ -63,7 +60,7 @@ impl Plugin for PotentialReach {
             .iter()
             .try_fold(0_i64, |sum, n| {
                 sum.checked_add(*n)
-                    .filter(|s| *s <= crate::command::MAX_COUNT)
+                    .filter(|s| *s <= crate::limits::MAX_COUNT)
             })
             .ok_or_else(invalid)?;
         let largest = counts.iter().copied().max().ok_or_else(invalid)?;

@@ -9,22 +9,9 @@ use super::prelude::*;
 
 pub struct Reach;
 
-const SERIES: &[Series] = &[
-    Series {
-        name: "reach",
-        aggregate: Aggregate::Max,
-    },
-    Series {
-        name: "impressions",
-        aggregate: Aggregate::Sum,
-    },
-];
+const SERIES: &[Series] = &[Series::max("reach"), Series::sum("impressions")];
 
 impl Plugin for Reach {
-    fn name(&self) -> &'static str {
-        "reach"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "reach",
@@ -36,12 +23,16 @@ impl Plugin for Reach {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Reach"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Count
     }
 
     /// The period's largest daily reach; its text says so, since it is a lower bound. Across

@@ -17,28 +17,15 @@ use super::prelude::*;
 pub struct Sentiment;
 
 const SERIES: &[Series] = &[
-    Series {
-        name: "positive",
-        aggregate: Aggregate::Sum,
-    },
-    Series {
-        name: "negative",
-        aggregate: Aggregate::Sum,
-    },
-    Series {
-        name: "neutral",
-        aggregate: Aggregate::Sum,
-    },
+    Series::sum("positive"),
+    Series::sum("negative"),
+    Series::sum("neutral"),
 ];
 
 /// VADER's own cut-offs on its compound score for calling a text positive or negative.
 const VADER_THRESHOLD: f64 = 0.05;
 
 impl Plugin for Sentiment {
-    fn name(&self) -> &'static str {
-        "sentiment"
-    }
-
     fn command(&self) -> CommandSpec {
         metric_command(
             "sentiment",
@@ -56,12 +43,16 @@ impl Plugin for Sentiment {
         )
     }
 
-    fn series(&self) -> &'static [Series] {
+    fn series(&self) -> &[Series] {
         SERIES
     }
 
     fn label(&self) -> &'static str {
         "Net sentiment"
+    }
+
+    fn unit(&self) -> Unit {
+        Unit::Score
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

@@ -1,4 +1,5 @@
-//! Questions over stored snapshots: `/report`, `/compare`, `/trend` and `/benchmark`.
+//! Questions over stored snapshots: `/report`, `/compare` and `/benchmark`, and the totals that
+//! `/trend` and the digest build on.
 //!
 //! Every question goes through the plugins: the storage layer aggregates each series every way
 //! a series can be aggregated, this module keeps the way each series' plugin declares (sum,
@@ -9,88 +10,86 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
-
-use crate::chart::{self, Line};
-use crate::command::{
-    CommandSpec, Embed, Field, File, Kind, OptionSpec, Options, PLATFORMS, Reply,
-};
-use crate::dispatcher::Context;
+use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Result, UserError};
+use crate::handler;
 use crate::numbers::{change, percent, thousands};
 use crate::period::Period;
-use crate::plugin::{Aggregate, Plugin, Registry, Summary, Totals, Unit};
-use crate::storage::{Aggregated, Brand, Stored};
+use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
+use crate::plugins::Registry;
+use crate::services::{Command, Context};
+use crate::storage::{Aggregated, Brand};
 
 /// The period a question covers when none is given.
 const DEFAULT_PERIOD: i64 = 30;
-/// Longer trends are drawn one point per week rather than per day.
-const DAILY_POINTS_UP_TO: i64 = 92;
 
-/// The query commands, offering the enabled metrics as choices.
-pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
-    let metric =
-        || OptionSpec::new("metric", "The metric", Kind::Choice(registry.names())).required();
-    let period = || {
-        OptionSpec::new(
-            "period",
-            "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default 30d)",
-            Kind::Text { max_len: 25 },
-        )
-    };
-    let platform = || {
-        OptionSpec::new(
-            "platform",
-            "Only this platform",
-            Kind::Choice(PLATFORMS.to_vec()),
-        )
-    };
-    vec![
-        CommandSpec {
-            name: "report",
-            description: "Every metric of a brand over a period, against the period before",
-            options: vec![
-                OptionSpec::brand("brand", "The brand").required(),
-                period(),
-                platform(),
-            ],
-            ..CommandSpec::default()
-        },
-        CommandSpec {
-            name: "compare",
-            description: "Rank a landscape's brands on one metric, with the landscape average",
-            options: vec![
-                metric(),
-                OptionSpec::landscape("The brands to compare (default: every brand)"),
-                period(),
-                platform(),
-            ],
-            ..CommandSpec::default()
-        },
-        CommandSpec {
-            name: "trend",
-            description: "A chart of a metric over time, per platform or per brand of a landscape",
-            options: vec![
-                metric(),
-                OptionSpec::brand("brand", "One line per platform of this brand"),
-                OptionSpec::landscape("One line per brand of this landscape"),
-                period(),
-                platform(),
-            ],
-            slow: true,
-            ..CommandSpec::default()
-        },
-        CommandSpec {
-            name: "benchmark",
-            description: "A brand against industry benchmarks and its landscape's average",
-            options: vec![
-                metric(),
-                platform(),
-                OptionSpec::brand("brand", "The brand to hold against the benchmarks"),
-                period(),
-            ],
-            ..CommandSpec::default()
-        },
+/// The metric a question is about, offering the enabled metrics as choices.
+pub fn metric_option(registry: &Registry) -> OptionSpec {
+    OptionSpec::new("metric", "The metric", Kind::Choice(registry.names())).required()
+}
+
+/// The period a question covers.
+pub fn period_option() -> OptionSpec {
+    OptionSpec::new(
+        "period",
+        "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default 30d)",
+        Kind::Text { max_len: 25 },
+    )
+}
+
+/// One platform to narrow a question to.
+pub fn platform_option() -> OptionSpec {
+    OptionSpec::new(
+        "platform",
+        "Only this platform",
+        Kind::Choice(PLATFORMS.to_vec()),
+    )
+}
+
+/// `/report`, `/compare` and `/benchmark`.
+pub fn commands(registry: &Registry) -> [Command; 3] {
+    [
+        Command::new(
+            CommandSpec {
+                name: "report",
+                description: "Every metric of a brand over a period, against the period before",
+                options: vec![
+                    OptionSpec::brand("brand", "The brand").required(),
+                    period_option(),
+                    platform_option(),
+                ],
+                ..CommandSpec::default()
+            },
+            handler!(report),
+        ),
+        Command::new(
+            CommandSpec {
+                name: "compare",
+                description: "Rank a landscape's brands on one metric, with the landscape average",
+                options: vec![
+                    metric_option(registry),
+                    OptionSpec::landscape("The brands to compare (default: every brand)"),
+                    period_option(),
+                    platform_option(),
+                ],
+                ..CommandSpec::default()
+            },
+            handler!(compare),
+        ),
+        Command::new(
+            CommandSpec {
+                name: "benchmark",
+                description: "A brand against industry benchmarks and its landscape's average",
+                options: vec![
+                    metric_option(registry),
+                    platform_option(),
+                    OptionSpec::brand("brand", "The brand to hold against the benchmarks"),
+                    period_option(),
+                ],
+                ..CommandSpec::default()
+            },
+            handler!(benchmark),
+        ),
     ]
 }
 
@@ -247,141 +246,13 @@ fn overlaps(a: &Summary, b: &Summary) -> bool {
     }
 }
 
-/// `/trend metric [brand] [landscape] [period] [platform]`
-pub async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
-    let plugin = metric(ctx, options)?;
-    let period = period(ctx, options)?;
-    let platform = options.text("platform");
-    let (title, brands, per_brand) = match (options.text("brand"), options.text("landscape")) {
-        (Some(_), Some(_)) => {
-            return Err(UserError::Exclusive {
-                first: "brand",
-                second: "landscape",
-            }
-            .into());
-        }
-        (Some(name), None) => {
-            let brand = ctx.brand(name).await?;
-            (brand.name.clone(), vec![brand], false)
-        }
-        (None, landscape) => {
-            let (scope, brands) = ctx.scope(landscape).await?;
-            (scope, brands, true)
-        }
-    };
-    let lines = trend_lines(ctx, plugin, &brands, period, platform, per_brand).await?;
-    if lines.is_empty() {
-        return Ok(Reply::text(format!(
-            "No {} data for {title} from {} to {}.",
-            plugin.label(),
-            period.from,
-            period.to
-        )));
-    }
-    let percent = unit_of(plugin) == Some(Unit::Percent);
-    let chart_title = format!("{} · {title}", plugin.label());
-    let png = chart::line_chart(&chart_title, (period.from, period.to), &lines, percent)
-        .map_err(crate::error::Error::Chart)?;
-    let step = if period.days() <= DAILY_POINTS_UP_TO {
-        "day"
-    } else {
-        "week"
-    };
-    Ok(Reply {
-        embeds: vec![Embed {
-            title: chart_title,
-            description: format!("{period}, one point per {step}."),
-            ..Embed::default()
-        }],
-        attachments: vec![File {
-            name: "trend.png".to_string(),
-            bytes: png,
-        }],
-        ..Reply::default()
-    })
-}
-
-/// The chart's lines: per brand (across platforms, or the one platform asked for), or per
-/// platform of a single brand; one point per day, or per week for long periods.
-pub async fn trend_lines(
-    ctx: &Context<'_>,
-    plugin: &dyn Plugin,
-    brands: &[Brand],
-    period: Period,
-    platform: Option<&str>,
-    per_brand: bool,
-) -> Result<Vec<Line>> {
-    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let series: Vec<&str> = plugin.series().iter().map(|s| s.name).collect();
-    let values = ctx
-        .store
-        .values(ctx.guild_id, &ids, period, platform, &series)
-        .await?;
-    let weekly = period.days() > DAILY_POINTS_UP_TO;
-    let bucket = |day: NaiveDate| {
-        if weekly {
-            day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
-        } else {
-            day
-        }
-    };
-    // (line, bucket) -> (brand, platform) -> totals within the bucket
-    let mut buckets: BTreeMap<(String, NaiveDate), BTreeMap<(i64, String), Totals>> =
-        BTreeMap::new();
-    for Stored {
-        brand_id,
-        platform,
-        series,
-        day,
-        value,
-    } in values
-    {
-        let Some(rule) = ctx.registry.series(&series) else {
-            continue;
-        };
-        let line = if per_brand {
-            brands
-                .iter()
-                .find(|b| b.id == brand_id)
-                .map(|b| b.name.clone())
-                .unwrap_or_default()
-        } else {
-            platform.clone()
-        };
-        let totals = buckets
-            .entry((line, bucket(day)))
-            .or_default()
-            .entry((brand_id, platform))
-            .or_default();
-        // Values arrive oldest first, so the last one seen is the bucket's last.
-        let (so_far, days) = (totals.get(rule.name), totals.days(rule.name).unwrap_or(0));
-        let value = match (rule.aggregate, so_far) {
-            (Aggregate::Sum, Some(sum)) => sum.saturating_add(value),
-            (Aggregate::Max, Some(max)) => max.max(value),
-            _ => value,
-        };
-        totals.insert(rule.name, value, days + 1);
-    }
-    let mut lines: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
-    for ((line, day), parts) in buckets {
-        let combined = sum_totals(parts.values());
-        if let Some(summary) = plugin.summarize(&combined) {
-            lines.entry(line).or_default().push((day, summary.value));
-        }
-    }
-    Ok(lines
-        .into_iter()
-        .map(|(label, points)| Line { label, points })
-        .collect())
-}
-
 /// `/benchmark metric [platform] [brand] [period]`
 pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let plugin = metric(ctx, options)?;
     let platform = options.text("platform");
     let figures: Vec<_> = ctx
         .benchmarks
-        .for_metric(plugin.name())
+        .for_metric(plugin.command().name)
         .filter(|b| platform.is_none_or(|p| p == b.platform))
         .collect();
     let Some(name) = options.text("brand") else {
@@ -433,7 +304,7 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             continue;
         };
         let mut lines = vec![format!("{}: {}", brand.name, own.text)];
-        match ctx.benchmarks.find(plugin.name(), &platform) {
+        match ctx.benchmarks.find(plugin.command().name, &platform) {
             Some(b) => lines.push(format!(
                 "Industry: {} ({} {} the benchmark) — {}, {} {}",
                 benchmark_value(plugin, b.value),
@@ -487,17 +358,10 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
 
 /// A published figure as published: `0.47%`, `0.035%`, never padded or rounded.
 pub fn benchmark_value(plugin: &dyn Plugin, value: f64) -> String {
-    match unit_of(plugin) {
-        Some(Unit::Percent) => format!("{value}%"),
+    match plugin.unit() {
+        Unit::Percent => format!("{value}%"),
         _ => value.to_string(),
     }
-}
-
-/// The unit of a metric's values, found by summarizing a stand-in total.
-pub fn unit_of(plugin: &dyn Plugin) -> Option<Unit> {
-    plugin
-        .summarize(&Totals::of_ones(plugin.series()))
-        .map(|s| s.unit)
 }
 
 /// The metric a question names.
@@ -509,7 +373,7 @@ pub fn metric<'a>(ctx: &'a Context<'_>, options: &Options) -> Result<&'a dyn Plu
     })?)
 }
 
-fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
+pub fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
     Ok(match options.text("period") {
         Some(text) => Period::parse(text, ctx.today)?,
         None => Period::ending(ctx.today, DEFAULT_PERIOD),
@@ -564,7 +428,7 @@ pub fn across(by_platform: &BTreeMap<(i64, String), Totals>) -> BTreeMap<i64, To
         .collect()
 }
 
-fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
+pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
     let mut sum = Totals::default();
     for part in parts {
         sum.add(part);

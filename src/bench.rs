@@ -22,7 +22,7 @@ use crate::demo;
 use crate::dispatcher::Dispatcher;
 use crate::error::{Error, Result};
 use crate::period::Period;
-use crate::plugin::Registry;
+use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
 use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Store};
 
@@ -298,7 +298,13 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     // A weekly digest of a 10-brand landscape, chart included.
     let week = Period::ending(today, 7);
     let (digest, reply) = timed(n.div_ceil(5), |_| {
-        dispatcher.digest(GUILD, Some(landscape), week, Utc::now())
+        crate::digest::for_guild(
+            dispatcher.services(),
+            GUILD,
+            Some(landscape),
+            week,
+            Utc::now(),
+        )
     })
     .await?;
     check(

@@ -6,65 +6,79 @@
 //! Discord work alike.
 
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
-use crate::dispatcher::Context;
 use crate::error::{Result, UserError};
+use crate::handler;
 use crate::numbers::thousands;
+use crate::services::{Command, Context};
 
-pub fn command() -> CommandSpec {
+/// `/brand` and its subcommands.
+pub fn command() -> Command {
     let name = || OptionSpec::brand("name", "The brand").required();
-    CommandSpec {
-        name: "brand",
-        description: "The brands this server tracks and the landscapes they are compared in",
-        subcommands: vec![
-            CommandSpec {
-                name: "add",
-                description: "Add a brand, or put it in a landscape or mark it a competitor",
-                options: vec![
-                    OptionSpec::new("name", "The brand's name", Kind::Text { max_len: 100 })
-                        .required(),
-                    OptionSpec::new(
-                        "competitor",
-                        "Whether it is a competitor's brand",
-                        Kind::Boolean,
-                    ),
-                    OptionSpec::landscape("A landscape to put it in (created if new)"),
-                ],
-                manages_data: true,
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "list",
-                description: "List the brands, their landscapes and how much data each has",
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "rename",
-                description: "Rename a brand, keeping its data",
-                options: vec![
-                    name(),
-                    OptionSpec::new("to", "The new name", Kind::Text { max_len: 100 }).required(),
-                ],
-                manages_data: true,
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "remove",
-                description: "Remove a brand and its data, or take it out of one landscape",
-                options: vec![
-                    name(),
-                    OptionSpec::landscape("Only take the brand out of this landscape"),
-                    OptionSpec::new(
-                        "confirm",
-                        "true to remove the brand and all its data",
-                        Kind::Boolean,
-                    ),
-                ],
-                manages_data: true,
-                ..CommandSpec::default()
-            },
+    Command::group(
+        "brand",
+        "The brands this server tracks and the landscapes they are compared in",
+        vec![
+            (
+                CommandSpec {
+                    name: "add",
+                    description: "Add a brand, or put it in a landscape or mark it a competitor",
+                    options: vec![
+                        OptionSpec::new("name", "The brand's name", Kind::Text { max_len: 100 })
+                            .required(),
+                        OptionSpec::new(
+                            "competitor",
+                            "Whether it is a competitor's brand",
+                            Kind::Boolean,
+                        ),
+                        OptionSpec::landscape("A landscape to put it in (created if new)"),
+                    ],
+                    manages_data: true,
+                    ..CommandSpec::default()
+                },
+                handler!(add),
+            ),
+            (
+                CommandSpec {
+                    name: "list",
+                    description: "List the brands, their landscapes and how much data each has",
+                    ..CommandSpec::default()
+                },
+                handler!(list),
+            ),
+            (
+                CommandSpec {
+                    name: "rename",
+                    description: "Rename a brand, keeping its data",
+                    options: vec![
+                        name(),
+                        OptionSpec::new("to", "The new name", Kind::Text { max_len: 100 })
+                            .required(),
+                    ],
+                    manages_data: true,
+                    ..CommandSpec::default()
+                },
+                handler!(rename),
+            ),
+            (
+                CommandSpec {
+                    name: "remove",
+                    description: "Remove a brand and its data, or take it out of one landscape",
+                    options: vec![
+                        name(),
+                        OptionSpec::landscape("Only take the brand out of this landscape"),
+                        OptionSpec::new(
+                            "confirm",
+                            "true to remove the brand and all its data",
+                            Kind::Boolean,
+                        ),
+                    ],
+                    manages_data: true,
+                    ..CommandSpec::default()
+                },
+                handler!(remove),
+            ),
         ],
-        ..CommandSpec::default()
-    }
+    )
 }
 
 /// Another brand whose name is one or two typing slips from `name` (case, accents, spacing and
@@ -140,7 +154,7 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
 }
 
 /// `/brand list`
-pub async fn list(ctx: &Context<'_>) -> Result<Reply> {
+pub async fn list(ctx: &Context<'_>, _: &Options) -> Result<Reply> {
     let listing = ctx.store.brand_listing(ctx.guild_id).await?;
     if listing.is_empty() {
         return Ok(Reply::text(

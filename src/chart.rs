@@ -39,6 +39,19 @@ pub struct Line {
     pub points: Vec<(NaiveDate, f64)>,
 }
 
+/// [`line_chart`] on a blocking thread: drawing is CPU work that must not hold up the threads
+/// that answer commands.
+pub async fn draw(
+    title: String,
+    span: (NaiveDate, NaiveDate),
+    lines: Vec<Line>,
+    percent: bool,
+) -> Result<Vec<u8>, String> {
+    tokio::task::spawn_blocking(move || line_chart(&title, span, &lines, percent))
+        .await
+        .map_err(|err| format!("the chart task failed: {err}"))?
+}
+
 /// Draws `lines` over the days `from` to `to` as a PNG. `percent` writes the value axis as
 /// percentages.
 pub fn line_chart(

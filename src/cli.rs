@@ -16,7 +16,7 @@ use std::io::Write;
 
 use crate::command::{Reply, Value};
 use crate::error::{Error, Result, UserError};
-use crate::plugin::Registry;
+use crate::plugins::Registry;
 use crate::settings::Settings;
 use crate::storage::Store;
 
@@ -191,7 +191,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let store = Store::open(&settings.database).await?;
             let registry = Registry::new(&settings.plugins.enabled);
             let today = chrono::Utc::now()
-                .with_timezone(&settings.timezone().unwrap_or(chrono_tz::Tz::UTC))
+                .with_timezone(&settings.timezone)
                 .date_naive();
             let guild = guild.unwrap_or(console::LOCAL_GUILD);
             let seeded =

@@ -13,12 +13,7 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::error::UserError;
-
-/// Suggestions offered for an option as the user types: Discord shows at most 25.
-pub const SUGGESTIONS: usize = 25;
-
-/// The largest integer Discord accepts in an integer option (2^53 - 1).
-pub const MAX_COUNT: i64 = (1 << 53) - 1;
+use crate::limits::MAX_COUNT;
 
 /// A calendar day written `YYYY-MM-DD`, in years 1900 to 9999. chrono alone also reads signed
 /// and five-digit years, which sort wrongly as text and overflow date arithmetic.
@@ -346,28 +341,57 @@ impl CommandSpec {
     pub fn check(&self, options: Vec<(String, Value)>) -> Result<Options, UserError> {
         let mut checked = BTreeMap::new();
         for (name, value) in options {
-            let Some(spec) = self.options.iter().find(|o| o.name == name) else {
-                return Err(UserError::UnknownOption {
-                    command: self.name.to_string(),
-                    option: name,
-                    known: self.option_list(),
-                });
-            };
+            let spec = self.option(&name)?;
             if checked.insert(spec.name, spec.check(value)?).is_some() {
                 return Err(UserError::DuplicateOption { option: name });
             }
         }
-        if let Some(missing) = self
-            .options
+        self.all_required(|name| checked.contains_key(name))?;
+        Ok(Options(checked))
+    }
+
+    /// The same checks as [`CommandSpec::check`], without taking the options: a front end asks
+    /// before it acknowledges slow work. Files are not copied to be looked at.
+    pub fn validate(&self, options: &[(String, Value)]) -> Result<(), UserError> {
+        let mut seen = Vec::with_capacity(options.len());
+        for (name, value) in options {
+            let spec = self.option(name)?;
+            match value {
+                Value::File(_) if spec.kind == Kind::Attachment => {}
+                // Anything but a file is a few bytes: checking a copy costs nothing.
+                other => {
+                    spec.check(other.clone())?;
+                }
+            }
+            if seen.contains(&spec.name) {
+                return Err(UserError::DuplicateOption {
+                    option: name.clone(),
+                });
+            }
+            seen.push(spec.name);
+        }
+        self.all_required(|name| seen.contains(&name))
+    }
+
+    fn option(&self, name: &str) -> Result<&OptionSpec, UserError> {
+        self.options
             .iter()
-            .find(|o| o.required && !checked.contains_key(o.name))
-        {
-            return Err(UserError::MissingOption {
+            .find(|o| o.name == name)
+            .ok_or_else(|| UserError::UnknownOption {
+                command: self.name.to_string(),
+                option: name.to_string(),
+                known: self.option_list(),
+            })
+    }
+
+    fn all_required(&self, given: impl Fn(&str) -> bool) -> Result<(), UserError> {
+        match self.options.iter().find(|o| o.required && !given(o.name)) {
+            Some(missing) => Err(UserError::MissingOption {
                 option: missing.name,
                 accepts: missing.accepts(),
-            });
+            }),
+            None => Ok(()),
         }
-        Ok(Options(checked))
     }
 
     /// The spec of `path` (`ctr`, `brand add`) among `commands`.

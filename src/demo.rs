@@ -6,7 +6,7 @@
 use chrono::{Duration, NaiveDate};
 
 use crate::error::Result;
-use crate::plugin::Registry;
+use crate::plugins::Registry;
 use crate::storage::{ImportBatch, ImportRow, Store};
 
 const LANDSCAPES: [&str; 5] = ["coffee", "ballet", "sneakers", "banking", "airlines"];

@@ -4,21 +4,22 @@
 //!
 //! Every figure comes from the plugins (each contributes its own lines through `summarize`), so
 //! a new metric appears in the digest without a change here. The digest is one long reply;
-//! `discord::limits::fit` splits it into messages within Discord's limits.
+//! the Discord front end splits it into messages within Discord's limits.
 
 use std::collections::BTreeMap;
 
-use crate::analysis::{
-    across, benchmark_value, by_platform, change_text, format_value, gap_text, trend_lines, unit_of,
-};
+use chrono::{DateTime, Utc};
+
+use crate::analysis::{across, benchmark_value, by_platform, change_text, format_value, gap_text};
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
-use crate::dispatcher::Context;
 use crate::error::{Error, Result};
 use crate::numbers::short;
 use crate::period::Period;
 use crate::plugin::{Plugin, Summary, Unit};
+use crate::services::{Context, Services};
 use crate::storage::Brand;
+use crate::trend::trend_lines;
 
 /// Lines in the "what stood out" list.
 const HIGHLIGHTS: usize = 8;
@@ -48,6 +49,22 @@ impl Standing<'_> {
         let better = self.now.values().filter(|s| s.value > own).count();
         Some((better + 1, self.now.len()))
     }
+}
+
+/// The digest of `week` for a guild's landscape (or all its brands), as of `now`: what the
+/// scheduler posts.
+pub async fn for_guild(
+    services: &Services,
+    guild_id: u64,
+    landscape: Option<&str>,
+    week: Period,
+    now: DateTime<Utc>,
+) -> Result<Reply> {
+    let ctx = Context {
+        now,
+        ..services.context(guild_id, 0)
+    };
+    build(&ctx, landscape, week).await
 }
 
 /// The digest of `week` for a landscape (or every brand of the guild).
@@ -103,19 +120,17 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
     let mut attachments = Vec::new();
     // The configured metric, or else the first rate among the plugins.
     let chart_metric = match ctx.settings.digest.chart_metric.as_str() {
-        "" => ctx
-            .registry
-            .plugins()
-            .find(|p| unit_of(*p) == Some(Unit::Percent)),
+        "" => ctx.registry.plugins().find(|p| p.unit() == Unit::Percent),
         name => ctx.registry.by_name(name),
     };
     if let Some(plugin) = chart_metric {
         let span = Period::ending(week.to, CHART_DAYS);
         let lines = trend_lines(ctx, plugin, &brands, span, None, true).await?;
         if !lines.is_empty() {
-            let percent = unit_of(plugin) == Some(Unit::Percent);
+            let percent = plugin.unit() == Unit::Percent;
             let title = format!("{} · {scope} · last {CHART_DAYS} days", plugin.label());
-            let png = chart::line_chart(&title, (span.from, span.to), &lines, percent)
+            let png = chart::draw(title, (span.from, span.to), lines, percent)
+                .await
                 .map_err(Error::Chart)?;
             attachments.push(File {
                 name: "digest.png".to_string(),
@@ -181,7 +196,10 @@ fn brand_field(
         line.push_str(&format!("\n{}", parts.join(" · ")));
     }
     for ((id, platform), totals) in by_platform {
-        let Some(benchmark) = ctx.benchmarks.find(standing.plugin.name(), platform) else {
+        let Some(benchmark) = ctx
+            .benchmarks
+            .find(standing.plugin.command().name, platform)
+        else {
             continue;
         };
         if *id != brand.id {

@@ -91,6 +91,10 @@ pub enum UserError {
     AttachmentMissing { option: String },
     #[error("`{option}` is larger than {megabytes} MB; split the file.")]
     AttachmentTooLarge { option: String, megabytes: u32 },
+    #[error(
+        "`{option}` arrived as a kind of value metricord does not take; update the bot's commands (`metricord run` registers them)."
+    )]
+    UnsupportedOption { option: String },
     #[error("Could not download the file for `{option}`; try again.")]
     AttachmentUnreadable { option: String },
     #[error("Discord did not take the digest; the details are in the bot's log.")]

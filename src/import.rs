@@ -10,45 +10,54 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use crate::command::{CommandSpec, File, Kind, MAX_COUNT, OptionSpec, Options, PLATFORMS, Reply};
-use crate::dispatcher::Context;
+use crate::command::{CommandSpec, File, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Error, Result, UserError};
+use crate::handler;
+use crate::limits::MAX_COUNT;
 use crate::numbers::thousands;
 use crate::period::Period;
+use crate::services::{Command, Context};
 use crate::storage::{ImportBatch, ImportRow, brand_key};
 
 pub const HEADER: [&str; 5] = ["date", "brand", "platform", "metric", "value"];
 /// Errors listed in a reply; the rest are counted.
 const ERRORS_SHOWN: usize = 10;
 
-pub fn commands() -> Vec<CommandSpec> {
+/// `/import` and `/export`.
+pub fn commands() -> Vec<Command> {
     vec![
-        CommandSpec {
-            name: "import",
-            description: "Import snapshots from a CSV file: date,brand,platform,metric,value",
-            options: vec![
-                OptionSpec::new("file", "The CSV file, with a header row", Kind::Attachment)
-                    .required(),
-            ],
-            manages_data: true,
-            slow: true,
-            ..CommandSpec::default()
-        },
-        CommandSpec {
-            name: "export",
-            description: "Export snapshots as CSV, in the format /import reads",
-            options: vec![
-                OptionSpec::brand("brand", "Only this brand"),
-                OptionSpec::landscape("Only the brands of this landscape"),
-                OptionSpec::new(
-                    "period",
-                    "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default: everything)",
-                    Kind::Text { max_len: 25 },
-                ),
-            ],
-            slow: true,
-            ..CommandSpec::default()
-        },
+        Command::new(
+            CommandSpec {
+                name: "import",
+                description: "Import snapshots from a CSV file: date,brand,platform,metric,value",
+                options: vec![
+                    OptionSpec::new("file", "The CSV file, with a header row", Kind::Attachment)
+                        .required(),
+                ],
+                manages_data: true,
+                slow: true,
+                ..CommandSpec::default()
+            },
+            handler!(import),
+        ),
+        Command::new(
+            CommandSpec {
+                name: "export",
+                description: "Export snapshots as CSV, in the format /import reads",
+                options: vec![
+                    OptionSpec::brand("brand", "Only this brand"),
+                    OptionSpec::landscape("Only the brands of this landscape"),
+                    OptionSpec::new(
+                        "period",
+                        "7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default: everything)",
+                        Kind::Text { max_len: 25 },
+                    ),
+                ],
+                slow: true,
+                ..CommandSpec::default()
+            },
+            handler!(export),
+        ),
     ]
 }
 

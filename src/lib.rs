@@ -5,24 +5,30 @@
 //!
 //! # Layout
 //!
-//! The data path runs top to bottom:
+//! The data path runs top to bottom, and every module imports only from those below it:
 //!
-//! - [`cli`]: the command line, choosing a front end or an operator task.
-//! - [`discord`]: the Discord front end (serenity): registration, interactions, Discord's
-//!   limits, posting digests. The only module that knows serenity.
-//! - [`console`]: the console front end, reading commands as typed in Discord.
-//! - [`dispatcher`]: one entry point for every front end: invocation in, reply out.
-//! - [`command`]: the transport-neutral types a front end speaks: command specs, invocations,
-//!   replies.
-//! - [`plugin`]: the metric plugin trait and registry; the metrics themselves are in
-//!   `plugins/`, one file each.
-//! - The commands beyond the metrics: [`brands`] (brands and landscapes), [`analysis`]
-//!   (reports, comparisons, trends, benchmarks), [`import`] (CSV in and out), [`scheduler`]
-//!   (digest schedules and the worker that posts them) and [`digest`] (what a digest says).
+//! - Front ends: [`cli`] (the command line, choosing a front end or an operator task),
+//!   [`discord`] (serenity: registration, interactions, posting; the only module that knows
+//!   serenity) and [`console`] (commands typed as in Discord).
+//! - [`dispatcher`]: one entry point for every front end. It checks the invocation against the
+//!   command's spec and routes it to the handler the command was declared with; it computes
+//!   nothing itself.
+//! - Features, each exporting its commands paired with their handlers: [`metrics`] (a command
+//!   per metric plugin, storing snapshots), [`brands`] (brands and landscapes), [`analysis`]
+//!   (reports, comparisons, benchmarks), [`trend`] (charts over time), [`import`] (CSV in and
+//!   out), [`scheduler`] (digest schedules and the worker that posts them) and [`digest`] (what a
+//!   digest says).
+//! - [`services`]: what the features share (storage, plugins, settings, benchmarks, clock, the
+//!   hook that posts to Discord) and the per-call context; the scheduler holds these, never the
+//!   dispatcher.
+//! - [`plugins`]: the ten metrics, one file each under `plugins/`, and the registry of the
+//!   enabled ones; [`plugin`] is the trait they implement and the data that flows through it.
 //! - [`storage`]: the SQLite database and every query; schema in `migrations/`.
-//! - Helpers: [`numbers`] (Wilson intervals, number formatting), [`period`] (7d, ytd, ranges),
-//!   [`chart`] (PNG line charts), [`benchmarks`] (industry figures), [`settings`], [`clock`],
-//!   [`error`] (error types and their user-facing wording).
+//! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
+//!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
+//!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
+//!   timezone), [`chart`] (PNG line charts), [`benchmarks`] (industry figures), [`settings`]
+//!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording).
 //! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
 //!   [`bench`] (the performance measurements of BENCHMARKS.md).
 
@@ -35,17 +41,22 @@ pub mod cli;
 pub mod clock;
 pub mod command;
 pub mod console;
+pub mod cron;
 pub mod demo;
 pub mod digest;
 pub mod discord;
 pub mod dispatcher;
 pub mod error;
 pub mod import;
+pub mod limits;
+pub mod metrics;
 pub mod numbers;
 pub mod period;
 pub mod plugin;
 #[path = "../plugins/mod.rs"]
 pub mod plugins;
 pub mod scheduler;
+pub mod services;
 pub mod settings;
 pub mod storage;
+pub mod trend;

@@ -120,7 +120,7 @@ pub fn parse_count(text: &str) -> Option<i64> {
         return None;
     }
     let value = (number.parse::<f64>().ok()? * scale).round();
-    (value.is_finite() && value <= crate::command::MAX_COUNT as f64).then_some(value as i64)
+    (value.is_finite() && value <= crate::limits::MAX_COUNT as f64).then_some(value as i64)
 }
 
 #[cfg(test)]

@@ -1,10 +1,9 @@
-//! The metric plugin trait, the data that flows in and out of a plugin, and the registry that
-//! holds the enabled plugins.
+//! The metric plugin trait and the data that flows in and out of a plugin.
 //!
 //! A plugin is the whole specification of one metric: the slash command it adds, the inputs it
 //! stores (its *series*) and how each adds up over a period, its formula, and how its result is
-//! worded. The core never names a metric; it asks the registry. The plugins themselves live in
-//! `plugins/`, one file each, listed in `plugins/mod.rs`.
+//! worded. The core never names a metric; it asks the registry. The plugins themselves, and the
+//! registry of the enabled ones, live in `plugins/`, one file per metric.
 
 use std::collections::HashMap;
 
@@ -15,15 +14,13 @@ use crate::error::UserError;
 
 /// One metric.
 pub trait Plugin: Send + Sync {
-    /// The plugin's name in settings (`[plugins] enabled`), usually its command name.
-    fn name(&self) -> &'static str;
-
-    /// The command this metric adds, with its own options only: the dispatcher adds the shared
-    /// `brand`, `platform` and `date` options.
+    /// The command this metric adds, with its own options only: the shared `brand`,
+    /// `platform` and `date` options are added for every metric. Its name is also the plugin's
+    /// name in settings (`[plugins] enabled`) and in `metric:` options.
     fn command(&self) -> CommandSpec;
 
     /// The inputs this metric stores when a brand is named, and how each aggregates.
-    fn series(&self) -> &'static [Series];
+    fn series(&self) -> &[Series];
 
     /// What `calculate` compares a new snapshot with, so that only that is fetched first.
     fn needs(&self) -> HistoryNeeds {
@@ -36,6 +33,9 @@ pub trait Plugin: Send + Sync {
 
     /// The metric's name in reports, comparisons and digests: "CTR", "Audience".
     fn label(&self) -> &'static str;
+
+    /// What the metric's values measure: a count, a rate in percent, or a score.
+    fn unit(&self) -> Unit;
 
     /// The metric over a period, from its series each aggregated by its own rule; `None` when
     /// the period holds no data for it.
@@ -76,15 +76,6 @@ impl Totals {
             *mine = (*mine).max(*days);
         }
     }
-
-    /// A value for each of `series`, on one day each: what a plugin's unit is found from.
-    pub fn of_ones(series: &[Series]) -> Totals {
-        let mut totals = Totals::default();
-        for s in series {
-            totals.insert(s.name, 1, 1);
-        }
-        totals
-    }
 }
 
 /// A metric's value over a period.
@@ -118,6 +109,29 @@ pub enum Unit {
 pub struct Series {
     pub name: &'static str,
     pub aggregate: Aggregate,
+}
+
+impl Series {
+    pub const fn sum(name: &'static str) -> Series {
+        Series {
+            name,
+            aggregate: Aggregate::Sum,
+        }
+    }
+
+    pub const fn last(name: &'static str) -> Series {
+        Series {
+            name,
+            aggregate: Aggregate::Last,
+        }
+    }
+
+    pub const fn max(name: &'static str) -> Series {
+        Series {
+            name,
+            aggregate: Aggregate::Max,
+        }
+    }
 }
 
 /// How a series adds up over a period of days.
@@ -165,78 +179,4 @@ pub struct Calculation {
     pub notes: Vec<String>,
     /// Series values to store when a brand is named.
     pub store: Vec<(&'static str, i64)>,
-}
-
-/// The enabled plugins, in the order of `plugins/mod.rs`.
-pub struct Registry {
-    plugins: Vec<Box<dyn Plugin>>,
-}
-
-impl Registry {
-    /// Every plugin whose name is in `enabled`.
-    pub fn new(enabled: &[String]) -> Registry {
-        let plugins = crate::plugins::all()
-            .into_iter()
-            .filter(|p| enabled.iter().any(|name| name == p.name()))
-            .collect();
-        Registry { plugins }
-    }
-
-    pub fn plugins(&self) -> impl Iterator<Item = &dyn Plugin> {
-        self.plugins.iter().map(|p| p.as_ref())
-    }
-
-    pub fn by_command(&self, command: &str) -> Option<&dyn Plugin> {
-        self.plugins().find(|p| p.command().name == command)
-    }
-
-    pub fn by_name(&self, name: &str) -> Option<&dyn Plugin> {
-        self.plugins().find(|p| p.name() == name)
-    }
-
-    /// The names of the enabled plugins, as a metric option offers them.
-    pub fn names(&self) -> Vec<&'static str> {
-        self.plugins().map(|p| p.name()).collect()
-    }
-
-    /// A stored series as a plugin declares it, with its aggregation rule.
-    pub fn series(&self, name: &str) -> Option<Series> {
-        self.plugins()
-            .flat_map(|p| p.series().iter().copied())
-            .find(|s| s.name == name)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn plugin_names_and_commands_are_unique() {
-        let all = crate::plugins::all();
-        let mut names: Vec<_> = all.iter().map(|p| p.name()).collect();
-        let mut commands: Vec<_> = all.iter().map(|p| p.command().name).collect();
-        names.sort();
-        names.dedup();
-        commands.sort();
-        commands.dedup();
-        assert_eq!(names.len(), all.len());
-        assert_eq!(commands.len(), all.len());
-    }
-
-    #[test]
-    fn a_series_shared_by_plugins_aggregates_the_same_way_in_each() {
-        let all = crate::plugins::all();
-        let series: Vec<Series> = all
-            .iter()
-            .flat_map(|p| p.series().iter().copied())
-            .collect();
-        for a in &series {
-            for b in &series {
-                if a.name == b.name {
-                    assert_eq!(a.aggregate, b.aggregate, "series {}", a.name);
-                }
-            }
-        }
-    }
 }

@@ -7,176 +7,31 @@
 //! duplicate it either), and record the outcome. The bot calls it every few seconds; tests call
 //! it directly with a hand-set clock, running weeks of schedules in milliseconds.
 //!
-//! cron 0.17 has traps this module handles: days of the week are numbered from Sunday = 1, so
-//! replies spell out what a numeric day means; a 5-field crontab line is refused with the
-//! 6-field form to use instead; the repeated hour when clocks fall back yields two instants with
-//! the same wall-clock time, of which only the first fires; and wall-clock times that do not
-//! exist when clocks spring forward are skipped, which the reply warns about.
+//! The worker holds the [`Services`] it needs, not the dispatcher; the times themselves are
+//! worked out in [`crate::cron`].
 
 use std::future::Future;
-use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use crate::clock::Clock;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
-use crate::dispatcher::{Context, Dispatcher};
+use crate::cron::{Cron, MAX_DUE};
 use crate::error::{Error, Result, UserError};
+use crate::handler;
 use crate::period::Period;
+use crate::services::{Command, Context, Outgoing, Post, PostError, Services};
 use crate::storage::{Claim, NewSchedule, Schedule};
 
 /// The default schedule: Mondays at 9:00.
 pub const DEFAULT_CRON: &str = "0 0 9 * * Mon";
 /// A claim not finished within this time is taken to belong to a process that stopped.
 pub const LEASE: Duration = Duration::minutes(2);
-/// Due times examined per schedule and step, so that a schedule firing every second after a
-/// long downtime cannot stall the worker.
-const MAX_DUE: usize = 10_000;
 
-/// Why a post failed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PostError {
-    /// Worth trying again later (Discord was down or busy after every retry).
-    Retry(String),
-    /// The channel is gone or the bot may not post there: retrying will not help.
-    Gone(String),
-}
-
-/// A digest on its way to a channel, with a nonce that makes a retried post return the first
-/// message instead of posting again. The front end splits it into messages it can carry.
-#[derive(Debug, Clone)]
-pub struct Outgoing {
-    pub channel_id: u64,
-    pub nonce: String,
-    pub digest: Reply,
-}
-
-/// Posts a digest. The Discord front end provides it; the core never talks to Discord.
-pub type Post = Arc<
-    dyn Fn(Outgoing) -> Pin<Box<dyn Future<Output = Result<(), PostError>> + Send>> + Send + Sync,
->;
-
-/// A cron expression in a timezone.
-#[derive(Debug, Clone)]
-pub struct Cron {
-    schedule: cron::Schedule,
-    tz: Tz,
-}
-
-impl Cron {
-    pub fn parse(expression: &str, timezone: &str) -> Result<Cron, UserError> {
-        let tz = Tz::from_str(timezone.trim()).map_err(|_| UserError::InvalidOption {
-            option: "timezone",
-            accepts: "an IANA timezone name such as Europe/Bucharest or America/New_York"
-                .to_string(),
-        })?;
-        let fields: Vec<&str> = expression.split_whitespace().collect();
-        if fields.len() == 5 {
-            return Err(UserError::InvalidOption {
-                option: "cron",
-                accepts: format!(
-                    "6 fields with seconds first; for that crontab line write `0 {}`",
-                    fields.join(" ")
-                ),
-            });
-        }
-        let schedule = cron::Schedule::from_str(&fields.join(" ")).map_err(|_| UserError::InvalidOption {
-            option: "cron",
-            accepts: "a cron expression with seconds first, such as `0 0 9 * * Mon` (Mondays at 9:00)".to_string(),
-        })?;
-        Ok(Cron { schedule, tz })
-    }
-
-    /// Scheduled times after `after`, in UTC. A wall-clock time repeated when clocks fall back
-    /// fires once, at its first instant.
-    pub fn after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let mut previous: Option<NaiveDateTime> = None;
-        self.schedule
-            .after(&after.with_timezone(&self.tz))
-            .filter(move |at| {
-                let wall = at.naive_local();
-                let repeated = previous == Some(wall);
-                previous = Some(wall);
-                !repeated
-            })
-            .map(|at| at.with_timezone(&Utc))
-    }
-
-    pub fn tz(&self) -> Tz {
-        self.tz
-    }
-
-    /// Warnings worth a line in the reply: what numeric days mean, and runs that fall in a
-    /// spring-forward gap in the coming year.
-    pub fn notes(&self, expression: &str, now: DateTime<Utc>) -> Vec<String> {
-        let mut notes = Vec::new();
-        let day_of_week = expression.split_whitespace().nth(5).unwrap_or("*");
-        if day_of_week.chars().any(|c| c.is_ascii_digit()) {
-            notes.push(format!(
-                "Days of the week are numbered from Sunday = 1 to Saturday = 7 here, so `{day_of_week}` is {}. Day names (Mon-Fri) avoid the doubt.",
-                describe_days(day_of_week)
-            ));
-        }
-        // Wall-clock times, computed as if in UTC, that do not exist in the timezone.
-        let wall_now = Utc.from_utc_datetime(&now.with_timezone(&self.tz).naive_local());
-        let year_later = wall_now + Duration::days(366);
-        let gap = self
-            .schedule
-            .after(&wall_now)
-            .take(MAX_DUE)
-            .take_while(|wall| *wall < year_later)
-            .find(|wall| {
-                matches!(
-                    self.tz.from_local_datetime(&wall.naive_utc()),
-                    LocalResult::None
-                )
-            });
-        if let Some(wall) = gap {
-            notes.push(format!(
-                "There is no {} on {} in {} (clocks go forward), so that run is skipped.",
-                wall.format("%H:%M"),
-                wall.format("%Y-%m-%d"),
-                self.tz
-            ));
-        }
-        notes
-    }
-}
-
-/// What a numeric day-of-week field means, in day names.
-fn describe_days(field: &str) -> String {
-    const NAMES: [&str; 7] = [
-        "Sunday",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-    ];
-    let name = |n: &str| {
-        n.parse::<usize>()
-            .ok()
-            .and_then(|n| NAMES.get(n.wrapping_sub(1)))
-            .copied()
-    };
-    field
-        .split(',')
-        .map(|part| match part.split_once('-') {
-            Some((from, to)) => match (name(from), name(to)) {
-                (Some(from), Some(to)) => format!("{from} to {to}"),
-                _ => part.to_string(),
-            },
-            None => name(part).map_or_else(|| part.to_string(), str::to_string),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-pub fn command() -> CommandSpec {
+/// `/digest` and its subcommands.
+pub fn command() -> Command {
     let id = || {
         OptionSpec::new(
             "id",
@@ -188,67 +43,81 @@ pub fn command() -> CommandSpec {
         )
         .required()
     };
-    CommandSpec {
-        name: "digest",
-        description: "Weekly benchmark digests posted to a channel on a schedule",
-        subcommands: vec![
-            CommandSpec {
-                name: "schedule",
-                description: "Post a digest to a channel on a schedule (default Mondays 9:00)",
-                options: vec![
-                    OptionSpec::new(
-                        "channel",
-                        "The channel to post the digest in",
-                        Kind::Channel,
-                    )
-                    .required(),
-                    OptionSpec::new(
-                        "cron",
-                        "When, seconds first (default `0 0 9 * * Mon`)",
-                        Kind::Text { max_len: 100 },
-                    ),
-                    OptionSpec::new(
-                        "timezone",
-                        "IANA timezone, such as Europe/Bucharest",
-                        Kind::Text { max_len: 64 },
-                    ),
-                    OptionSpec::landscape("The landscape to report (default: every brand)"),
-                ],
-                manages_data: true,
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "list",
-                description: "List the digest schedules and their next runs",
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "remove",
-                description: "Remove a digest schedule",
-                options: vec![id()],
-                manages_data: true,
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "preview",
-                description: "The digest as it would be posted now, shown only to you",
-                options: vec![OptionSpec::landscape(
-                    "The landscape (default: every brand)",
-                )],
-                slow: true,
-                ..CommandSpec::default()
-            },
-            CommandSpec {
-                name: "run",
-                description: "Post a scheduled digest now",
-                options: vec![id()],
-                manages_data: true,
-                slow: true,
-                ..CommandSpec::default()
-            },
+    Command::group(
+        "digest",
+        "Weekly benchmark digests posted to a channel on a schedule",
+        vec![
+            (
+                CommandSpec {
+                    name: "schedule",
+                    description: "Post a digest to a channel on a schedule (default Mondays 9:00)",
+                    options: vec![
+                        OptionSpec::new(
+                            "channel",
+                            "The channel to post the digest in",
+                            Kind::Channel,
+                        )
+                        .required(),
+                        OptionSpec::new(
+                            "cron",
+                            "When, seconds first (default `0 0 9 * * Mon`)",
+                            Kind::Text { max_len: 100 },
+                        ),
+                        OptionSpec::new(
+                            "timezone",
+                            "IANA timezone, such as Europe/Bucharest",
+                            Kind::Text { max_len: 64 },
+                        ),
+                        OptionSpec::landscape("The landscape to report (default: every brand)"),
+                    ],
+                    manages_data: true,
+                    ..CommandSpec::default()
+                },
+                handler!(schedule),
+            ),
+            (
+                CommandSpec {
+                    name: "list",
+                    description: "List the digest schedules and their next runs",
+                    ..CommandSpec::default()
+                },
+                handler!(list),
+            ),
+            (
+                CommandSpec {
+                    name: "remove",
+                    description: "Remove a digest schedule",
+                    options: vec![id()],
+                    manages_data: true,
+                    ..CommandSpec::default()
+                },
+                handler!(remove),
+            ),
+            (
+                CommandSpec {
+                    name: "preview",
+                    description: "The digest as it would be posted now, shown only to you",
+                    options: vec![OptionSpec::landscape(
+                        "The landscape (default: every brand)",
+                    )],
+                    slow: true,
+                    ..CommandSpec::default()
+                },
+                handler!(preview),
+            ),
+            (
+                CommandSpec {
+                    name: "run",
+                    description: "Post a scheduled digest now",
+                    options: vec![id()],
+                    manages_data: true,
+                    slow: true,
+                    ..CommandSpec::default()
+                },
+                handler!(run_now),
+            ),
         ],
-        ..CommandSpec::default()
-    }
+    )
 }
 
 /// `/digest schedule channel [cron] [timezone] [landscape]`
@@ -261,8 +130,10 @@ pub async fn schedule(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             accepts: "the channel to post in".to_string(),
         })?;
     let expression = options.text("cron").unwrap_or(DEFAULT_CRON);
-    let timezone = options.text("timezone").unwrap_or(&ctx.settings.timezone);
-    let cron = Cron::parse(expression, timezone)?;
+    let cron = match options.text("timezone") {
+        Some(timezone) => Cron::parse(expression, timezone)?,
+        None => Cron::new(expression, ctx.settings.timezone)?,
+    };
     let next: Vec<DateTime<Utc>> = cron.after(ctx.now).take(3).collect();
     if next.windows(2).any(|w| w[1] - w[0] < Duration::hours(1)) || next.is_empty() {
         return Err(UserError::InvalidOption {
@@ -316,7 +187,7 @@ fn local(at: &DateTime<Utc>, tz: Tz) -> String {
 }
 
 /// `/digest list`
-pub async fn list(ctx: &Context<'_>) -> Result<Reply> {
+pub async fn list(ctx: &Context<'_>, _: &Options) -> Result<Reply> {
     let schedules = ctx.store.schedules(Some(ctx.guild_id)).await?;
     if schedules.is_empty() {
         return Ok(Reply::text(
@@ -364,6 +235,11 @@ pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     Ok(Reply::text(format!("Removed digest #{id}.")))
 }
 
+/// The timezone a schedule was stored with.
+fn schedule_tz(schedule: &Schedule) -> Result<Tz> {
+    Ok(crate::cron::timezone(&schedule.timezone)?)
+}
+
 /// The week a digest posted at `at` covers: the seven days ending the day before, in `tz`.
 pub fn week_before(at: DateTime<Utc>, tz: Tz) -> Period {
     let day = at.with_timezone(&tz).date_naive();
@@ -372,23 +248,22 @@ pub fn week_before(at: DateTime<Utc>, tz: Tz) -> Period {
 
 /// `/digest preview [landscape]`
 pub async fn preview(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
-    let tz = ctx.settings.timezone().unwrap_or(Tz::UTC);
-    let mut reply =
-        crate::digest::build(ctx, options.text("landscape"), week_before(ctx.now, tz)).await?;
+    let week = week_before(ctx.now, ctx.settings.timezone);
+    let mut reply = crate::digest::build(ctx, options.text("landscape"), week).await?;
     reply.ephemeral = true;
     Ok(reply)
 }
 
 /// `/digest run id`: posts now, outside the schedule.
-pub async fn run_now(ctx: &Context<'_>, options: &Options, post: Option<&Post>) -> Result<Reply> {
+pub async fn run_now(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let id = options.integer("id").unwrap_or_default();
     let schedules = ctx.store.schedules(Some(ctx.guild_id)).await?;
     let schedule = schedules
         .iter()
         .find(|s| s.id == id)
         .ok_or(UserError::UnknownSchedule { id })?;
-    let post = post.ok_or(UserError::NeedsDiscord)?;
-    let tz = Tz::from_str(&schedule.timezone).unwrap_or(Tz::UTC);
+    let post = ctx.poster.ok_or(UserError::NeedsDiscord)?;
+    let tz = schedule_tz(schedule)?;
     let digest =
         crate::digest::build(ctx, schedule.landscape.as_deref(), week_before(ctx.now, tz)).await?;
     let outgoing = Outgoing {
@@ -410,7 +285,7 @@ pub async fn run_now(ctx: &Context<'_>, options: &Options, post: Option<&Post>) 
 
 /// The worker that posts due digests.
 pub struct Scheduler {
-    dispatcher: Arc<Dispatcher>,
+    services: Arc<Services>,
     post: Post,
     clock: Clock,
     catch_up: Duration,
@@ -425,14 +300,9 @@ pub struct Step {
 }
 
 impl Scheduler {
-    pub fn new(
-        dispatcher: Arc<Dispatcher>,
-        post: Post,
-        clock: Clock,
-        catch_up: Duration,
-    ) -> Scheduler {
+    pub fn new(services: Arc<Services>, post: Post, clock: Clock, catch_up: Duration) -> Scheduler {
         Scheduler {
-            dispatcher,
+            services,
             post,
             clock,
             catch_up,
@@ -452,7 +322,7 @@ impl Scheduler {
     /// and posting, as a crash would.
     pub async fn claim_due(&self) -> Result<(Vec<Claim>, usize)> {
         let now = self.clock.now();
-        let store = self.dispatcher.store();
+        let store = &self.services.store;
         let mut claims = store
             .reclaim_stale(
                 (now - LEASE).timestamp(),
@@ -510,10 +380,10 @@ impl Scheduler {
     pub async fn post_claims(&self, claims: Vec<Claim>) -> Step {
         let mut tasks = tokio::task::JoinSet::new();
         for claim in claims {
-            let dispatcher = self.dispatcher.clone();
+            let services = self.services.clone();
             let post = self.post.clone();
             let now = self.clock.now();
-            tasks.spawn(async move { post_one(&dispatcher, &post, claim, now).await });
+            tasks.spawn(async move { post_one(&services, &post, claim, now).await });
         }
         let mut step = Step::default();
         while let Some(done) = tasks.join_next().await {
@@ -553,7 +423,7 @@ impl Scheduler {
 
 /// Builds and posts one claimed digest; `Ok(true)` when posted.
 async fn post_one(
-    dispatcher: &Dispatcher,
+    services: &Services,
     post: &Post,
     claim: Claim,
     now: DateTime<Utc>,
@@ -564,17 +434,21 @@ async fn post_one(
         channel_id,
         ..
     } = claim.schedule;
-    let tz = Tz::from_str(&claim.schedule.timezone).unwrap_or(Tz::UTC);
     let at = DateTime::from_timestamp(claim.scheduled_at, 0).unwrap_or(now);
-    let store = dispatcher.store();
-    let built = dispatcher
-        .digest(
-            guild_id,
-            claim.schedule.landscape.as_deref(),
-            week_before(at, tz),
-            now,
-        )
-        .await;
+    let store = &services.store;
+    let built = match schedule_tz(&claim.schedule) {
+        Ok(tz) => {
+            crate::digest::for_guild(
+                services,
+                guild_id,
+                claim.schedule.landscape.as_deref(),
+                week_before(at, tz),
+                now,
+            )
+            .await
+        }
+        Err(err) => Err(err),
+    };
     let digest = match built {
         Ok(digest) => digest,
         // A digest that cannot be built (its landscape is gone) never will be: stop the
@@ -620,84 +494,6 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .unwrap()
             .with_timezone(&Utc)
-    }
-
-    #[test]
-    fn mondays_at_nine_stay_at_nine_local_across_the_autumn_clock_change() {
-        let cron = Cron::parse("0 0 9 * * Mon", "Europe/Bucharest").unwrap();
-        let runs: Vec<_> = cron.after(utc("2026-10-13T00:00:00Z")).take(3).collect();
-        // Summer time (UTC+3) until 25 October 2026, winter time (UTC+2) after.
-        assert_eq!(
-            runs,
-            [
-                utc("2026-10-19T06:00:00Z"),
-                utc("2026-10-26T07:00:00Z"),
-                utc("2026-11-02T07:00:00Z")
-            ]
-        );
-    }
-
-    #[test]
-    fn the_repeated_fall_back_hour_fires_once() {
-        let cron = Cron::parse("0 30 3 * * *", "Europe/Bucharest").unwrap();
-        let runs: Vec<_> = cron.after(utc("2026-10-24T12:00:00Z")).take(3).collect();
-        // 03:30 happens twice on 25 October (at 00:30 and 01:30 UTC); it fires at the first.
-        assert_eq!(
-            runs,
-            [
-                utc("2026-10-25T00:30:00Z"),
-                utc("2026-10-26T01:30:00Z"),
-                utc("2026-10-27T01:30:00Z")
-            ]
-        );
-    }
-
-    #[test]
-    fn a_time_in_the_spring_forward_gap_is_skipped_and_the_reply_says_so() {
-        let cron = Cron::parse("0 30 3 * * *", "Europe/Bucharest").unwrap();
-        let runs: Vec<_> = cron.after(utc("2027-03-27T12:00:00Z")).take(2).collect();
-        // 03:30 does not exist on 28 March 2027: the next run is the 29th.
-        assert_eq!(runs[0], utc("2027-03-29T00:30:00Z"));
-        let notes = cron.notes("0 30 3 * * *", utc("2026-11-29T00:00:00Z"));
-        assert_eq!(
-            notes,
-            [
-                "There is no 03:30 on 2027-03-28 in Europe/Bucharest (clocks go forward), so that run is skipped."
-            ]
-        );
-    }
-
-    #[test]
-    fn numeric_days_count_from_sunday_and_the_reply_spells_them_out() {
-        let cron = Cron::parse("0 0 9 * * 1-5", "UTC").unwrap();
-        let first = cron.after(utc("2026-11-28T12:00:00Z")).next().unwrap();
-        assert_eq!(first, utc("2026-11-29T09:00:00Z"), "1 is Sunday");
-        let notes = cron.notes("0 0 9 * * 1-5", utc("2026-11-28T12:00:00Z"));
-        assert!(
-            notes[0].contains("so `1-5` is Sunday to Thursday"),
-            "{notes:?}"
-        );
-        assert!(
-            Cron::parse("0 0 9 * * Mon-Fri", "UTC")
-                .unwrap()
-                .notes("0 0 9 * * Mon-Fri", utc("2026-11-28T12:00:00Z"))
-                .is_empty()
-        );
-    }
-
-    #[test]
-    fn a_five_field_crontab_line_is_refused_with_the_six_field_form() {
-        let err = Cron::parse("0 9 * * 1", "UTC").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`cron` must be 6 fields with seconds first; for that crontab line write `0 0 9 * * 1`."
-        );
-        assert!(Cron::parse("every monday", "UTC").is_err());
-        let err = Cron::parse(DEFAULT_CRON, "Mars/Olympus").unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("`timezone` must be an IANA timezone name")
-        );
     }
 
     #[test]

@@ -3,14 +3,17 @@
 //!
 //! Every setting has a default, so a missing default file is fine; an explicit `--config` that
 //! is missing, an unknown key or a bad value stops the start with a message naming the setting,
-//! because a typo silently ignored is a setting silently not applied. The Discord token is not a
-//! setting: it comes from `DISCORD_TOKEN` only, so it never sits in a file that gets committed.
+//! because a typo silently ignored is a setting silently not applied. Values are typed as they
+//! are read (a timezone is a [`Tz`], the catch-up window a duration), so nothing downstream
+//! parses a setting again or falls back quietly. The Discord token is not a setting: it comes
+//! from `DISCORD_TOKEN` only, so it never sits in a file that gets committed.
 
 use std::path::Path;
 use std::str::FromStr;
 
+use chrono::Duration;
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 
@@ -20,8 +23,9 @@ pub const DEFAULT_PATH: &str = "config/metricord.toml";
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Settings {
-    /// IANA name of the team's timezone: "today" for a snapshot's default date.
-    pub timezone: String,
+    /// The team's timezone (an IANA name in the file): "today" for a snapshot's default date.
+    #[serde(deserialize_with = "timezone")]
+    pub timezone: Tz,
     /// The industry benchmarks file.
     pub benchmarks: String,
     pub database: DatabaseSettings,
@@ -36,7 +40,7 @@ pub struct Settings {
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
     pub url: String,
-    pub synchronous: String,
+    pub synchronous: Synchronous,
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
 }
@@ -63,8 +67,10 @@ pub struct DiscordSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DigestSettings {
-    /// After downtime, a missed digest is still posted if it is at most this late ("6h").
-    pub catch_up: String,
+    /// After downtime, a missed digest is still posted if it is at most this late ("6h" in the
+    /// file).
+    #[serde(deserialize_with = "catch_up")]
+    pub catch_up: Duration,
     /// The plugin drawn in the digest's chart; empty for the first rate among the plugins.
     pub chart_metric: String,
 }
@@ -72,24 +78,77 @@ pub struct DigestSettings {
 impl Default for DigestSettings {
     fn default() -> DigestSettings {
         DigestSettings {
-            catch_up: "6h".to_string(),
+            catch_up: Duration::hours(6),
             chart_metric: String::new(),
         }
     }
 }
 
-impl DigestSettings {
-    /// The catch-up window, checked when settings are loaded.
-    pub fn catch_up(&self) -> Option<chrono::Duration> {
-        let text = self.catch_up.trim();
-        let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
-        let n: i64 = number.parse().ok()?;
-        match unit {
-            "m" => Some(chrono::Duration::minutes(n)),
-            "h" => Some(chrono::Duration::hours(n)),
-            "d" => Some(chrono::Duration::days(n)),
-            _ => None,
-        }
+/// How hard SQLite works to make a commit survive a power cut (`PRAGMA synchronous`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    Off,
+    Normal,
+    Full,
+    Extra,
+}
+
+impl<'de> Deserialize<'de> for Synchronous {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Synchronous, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(match text.as_str() {
+            "off" => Synchronous::Off,
+            "normal" => Synchronous::Normal,
+            "full" => Synchronous::Full,
+            "extra" => Synchronous::Extra,
+            _ => {
+                return Err(serde::de::Error::custom(format!(
+                    "database.synchronous is \"{text}\"; use \"full\", \"normal\", \"extra\" or \"off\""
+                )));
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for Synchronous {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Synchronous::Off => "off",
+            Synchronous::Normal => "normal",
+            Synchronous::Full => "full",
+            Synchronous::Extra => "extra",
+        })
+    }
+}
+
+fn timezone<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    Tz::from_str(text.trim()).map_err(|_| {
+        serde::de::Error::custom(format!(
+            "timezone \"{text}\" is not an IANA timezone name such as \"Europe/Bucharest\""
+        ))
+    })
+}
+
+fn catch_up<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    parse_duration(&text).ok_or_else(|| {
+        serde::de::Error::custom(format!(
+            "digest.catch_up is \"{text}\"; write a duration such as \"30m\", \"6h\" or \"2d\""
+        ))
+    })
+}
+
+/// A duration written as a whole number of minutes, hours or days: "30m", "6h", "2d".
+fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
+    let n: i64 = number.parse().ok()?;
+    match unit {
+        "m" => Duration::try_minutes(n),
+        "h" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        _ => None,
     }
 }
 
@@ -102,7 +161,7 @@ pub struct LoggingSettings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            timezone: "UTC".to_string(),
+            timezone: Tz::UTC,
             benchmarks: "config/benchmarks.toml".to_string(),
             database: DatabaseSettings::default(),
             plugins: PluginSettings::default(),
@@ -118,7 +177,7 @@ impl Default for DatabaseSettings {
     fn default() -> DatabaseSettings {
         DatabaseSettings {
             url: "sqlite://data/metricord.db".to_string(),
-            synchronous: "full".to_string(),
+            synchronous: Synchronous::Full,
             busy_timeout_ms: 5_000,
             max_connections: 8,
         }
@@ -142,9 +201,9 @@ impl Default for LoggingSettings {
 impl Default for PluginSettings {
     fn default() -> PluginSettings {
         PluginSettings {
-            enabled: crate::plugins::all()
-                .iter()
-                .map(|p| p.name().to_string())
+            enabled: crate::plugins::names()
+                .into_iter()
+                .map(str::to_string)
                 .collect(),
         }
     }
@@ -183,29 +242,11 @@ impl Settings {
         };
         let settings: Settings =
             toml::from_str(text).map_err(|e| invalid(e.message().to_string()))?;
-        settings.timezone().map_err(|_| {
-            invalid(format!(
-                "timezone \"{}\" is not an IANA timezone name such as \"Europe/Bucharest\"",
-                settings.timezone
-            ))
-        })?;
         let known: Vec<String> = PluginSettings::default().enabled;
         if let Some(unknown) = settings.plugins.enabled.iter().find(|p| !known.contains(p)) {
             return Err(invalid(format!(
                 "plugins.enabled names \"{unknown}\"; the plugins are {}",
                 known.join(", ")
-            )));
-        }
-        if !["off", "normal", "full", "extra"].contains(&settings.database.synchronous.as_str()) {
-            return Err(invalid(format!(
-                "database.synchronous is \"{}\"; use \"full\", \"normal\", \"extra\" or \"off\"",
-                settings.database.synchronous
-            )));
-        }
-        if settings.digest.catch_up().is_none() {
-            return Err(invalid(format!(
-                "digest.catch_up is \"{}\"; write a duration such as \"30m\", \"6h\" or \"2d\"",
-                settings.digest.catch_up
             )));
         }
         let chart = &settings.digest.chart_metric;
@@ -221,11 +262,6 @@ impl Settings {
             ));
         }
         Ok(settings)
-    }
-
-    /// The configured timezone, checked when settings are loaded.
-    pub fn timezone(&self) -> Result<Tz, chrono_tz::ParseError> {
-        Tz::from_str(&self.timezone)
     }
 }
 
@@ -259,5 +295,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("database.synchronous"), "{err}");
+        let err = Settings::parse("[digest]\ncatch_up = \"soon\"", path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("digest.catch_up"), "{err}");
+    }
+
+    #[test]
+    fn settings_are_typed_as_they_are_read() {
+        let path = Path::new("x.toml");
+        let text = "timezone = \"Europe/Bucharest\"\n[digest]\ncatch_up = \"30m\"\n[database]\nsynchronous = \"normal\"";
+        let settings = Settings::parse(text, path).unwrap();
+        assert_eq!(settings.timezone, Tz::Europe__Bucharest);
+        assert_eq!(settings.digest.catch_up, Duration::minutes(30));
+        assert_eq!(settings.database.synchronous, Synchronous::Normal);
     }
 }

@@ -21,7 +21,7 @@ use crate::command::Suggest;
 use crate::error::{Error, Result, UserError};
 use crate::period::Period;
 use crate::plugin::{History, HistoryNeeds};
-use crate::settings::DatabaseSettings;
+use crate::settings::{DatabaseSettings, Synchronous};
 
 /// The database, shared by every front end and task.
 #[derive(Debug, Clone)]
@@ -220,8 +220,12 @@ impl Store {
                 source,
             })?;
         }
-        let synchronous = SqliteSynchronous::from_str(&settings.synchronous)
-            .map_err(|e| Error::Database(sqlx::Error::Configuration(e.into())))?;
+        let synchronous = match settings.synchronous {
+            Synchronous::Off => SqliteSynchronous::Off,
+            Synchronous::Normal => SqliteSynchronous::Normal,
+            Synchronous::Full => SqliteSynchronous::Full,
+            Synchronous::Extra => SqliteSynchronous::Extra,
+        };
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)

@@ -9,9 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use metricord::clock::Clock;
 use metricord::command::{Invocation, Reply};
 use metricord::console::parse_line;
-use metricord::discord::{channel_poster, limits};
+use metricord::discord::channel_poster;
 use metricord::dispatcher::Dispatcher;
-use metricord::scheduler::{LEASE, Outgoing, Post, PostError, Scheduler};
+use metricord::limits;
+use metricord::scheduler::{LEASE, Scheduler};
+use metricord::services::{Outgoing, Post, PostError};
 use metricord::settings::{DatabaseSettings, Settings};
 use serenity::http::HttpBuilder;
 use support::TestDb;
@@ -84,7 +86,7 @@ impl World {
     /// A freshly started worker, as after a restart.
     fn scheduler(&self, post: Post) -> Scheduler {
         Scheduler::new(
-            self.dispatcher.clone(),
+            self.dispatcher.services().clone(),
             post,
             self.clock.clone(),
             Duration::hours(6),
@@ -141,16 +143,15 @@ async fn small_landscape(world: &World) {
 async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape() {
     let world = World::new("2026-11-30T09:00:00Z").await;
     small_landscape(&world).await;
-    let digest = world
-        .dispatcher
-        .digest(
-            GUILD,
-            Some("coffee"),
-            metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
-            world.now(),
-        )
-        .await
-        .expect("a digest");
+    let digest = metricord::digest::for_guild(
+        world.dispatcher.services(),
+        GUILD,
+        Some("coffee"),
+        metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
+        world.now(),
+    )
+    .await
+    .expect("a digest");
     assert!(
         digest.content.contains("Weekly digest · coffee"),
         "{}",

@@ -3,7 +3,7 @@
 
 mod support;
 
-use metricord::discord::limits;
+use metricord::limits;
 use serde_json::{Value, json};
 use support::TestDb;
 use support::bot::Bot;

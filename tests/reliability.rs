@@ -143,9 +143,9 @@ fn hostile_value(kind: &Kind) -> BoxedStrategy<Value> {
 fn runnable_commands() -> Vec<(String, CommandSpec)> {
     let names: Vec<String> = metricord::plugins::all()
         .iter()
-        .map(|p| p.name().to_string())
+        .map(|p| p.command().name.to_string())
         .collect();
-    let registry = metricord::plugin::Registry::new(&names);
+    let registry = metricord::plugins::Registry::new(&names);
     let mut runnable = Vec::new();
     for spec in metricord::dispatcher::commands(&registry) {
         if spec.subcommands.is_empty() {
@@ -461,10 +461,10 @@ async fn promise_3_no_server_sees_anothers_data() {
         7,
     );
     let now = chrono::Utc::now();
-    let before = dispatcher
-        .digest(ours, Some("coffee"), week, now)
-        .await
-        .expect("a digest");
+    let before =
+        metricord::digest::for_guild(dispatcher.services(), ours, Some("coffee"), week, now)
+            .await
+            .expect("a digest");
     run_as(
         &dispatcher,
         theirs,
@@ -472,10 +472,10 @@ async fn promise_3_no_server_sees_anothers_data() {
         "/mentions mentions:424242 brand:Acme platform:x date:2026-11-21",
     )
     .await;
-    let after = dispatcher
-        .digest(ours, Some("coffee"), week, now)
-        .await
-        .expect("a digest");
+    let after =
+        metricord::digest::for_guild(dispatcher.services(), ours, Some("coffee"), week, now)
+            .await
+            .expect("a digest");
     assert!(!leaks(&after) && !format!("{after:?}").contains("424,242"));
     assert_eq!(before.embeds, after.embeds);
     assert_eq!(

@@ -11,9 +11,7 @@ use serenity::all::{
 
 use crate::command::{CommandSpec, Embed, File, Invocation, Kind, OptionSpec, Reply, Value};
 use crate::error::UserError;
-
-/// Largest attachment metricord downloads for an option (a million-row CSV is about 40 MB).
-pub const MAX_ATTACHMENT_BYTES: u32 = 64 * 1024 * 1024;
+use crate::limits::MAX_ATTACHMENT_BYTES;
 
 /// The registration of one command.
 pub fn create_command(spec: &CommandSpec) -> CreateCommand {
@@ -117,7 +115,13 @@ pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, 
                     bytes,
                 })
             }
-            _ => Value::Text(String::new()),
+            // Commands are registered from their specs, so another kind means the registration
+            // is not this build's: refuse rather than guess at an empty value.
+            _ => {
+                return Err(UserError::UnsupportedOption {
+                    option: option.name.clone(),
+                });
+            }
         };
         values.push((option.name.clone(), value));
     }
@@ -170,55 +174,52 @@ fn attachments(reply: &Reply) -> Vec<CreateAttachment> {
         .collect()
 }
 
-/// A reply as the first answer to an interaction.
-pub fn response(reply: &Reply) -> CreateInteractionResponseMessage {
-    let mut message = CreateInteractionResponseMessage::new()
-        .embeds(embeds(reply))
-        .files(attachments(reply))
-        .ephemeral(reply.ephemeral)
-        .allowed_mentions(no_mentions());
-    if !reply.content.is_empty() {
-        message = message.content(&reply.content);
-    }
-    message
+/// What every kind of message takes alike from a reply: its text, its embeds, and allowed
+/// mentions none. serenity's four message builders share no trait, so this is a macro; each
+/// function below adds only what its kind of message does differently.
+macro_rules! message {
+    ($builder:expr, $reply:expr) => {{
+        let reply: &Reply = $reply;
+        let mut message = $builder
+            .embeds(embeds(reply))
+            .allowed_mentions(no_mentions());
+        if !reply.content.is_empty() {
+            message = message.content(&reply.content);
+        }
+        message
+    }};
 }
 
-/// A reply as the edit that completes a deferred answer.
+/// A reply as the first answer to an interaction.
+pub fn response(reply: &Reply) -> CreateInteractionResponseMessage {
+    message!(CreateInteractionResponseMessage::new(), reply)
+        .files(attachments(reply))
+        .ephemeral(reply.ephemeral)
+}
+
+/// A reply as the edit that completes a deferred answer; it replaces the whole message, so
+/// its text is set even when empty.
 pub fn edit(reply: &Reply) -> EditInteractionResponse {
     let mut files = EditAttachments::new();
     for file in attachments(reply) {
         files = files.add(file);
     }
-    EditInteractionResponse::new()
+    message!(EditInteractionResponse::new(), reply)
         .content(&reply.content)
-        .embeds(embeds(reply))
         .attachments(files)
-        .allowed_mentions(no_mentions())
 }
 
 /// A reply as a follow-up message: the second and later parts of a long answer.
 pub fn followup(reply: &Reply) -> CreateInteractionResponseFollowup {
-    let mut message = CreateInteractionResponseFollowup::new()
-        .embeds(embeds(reply))
+    message!(CreateInteractionResponseFollowup::new(), reply)
         .files(attachments(reply))
         .ephemeral(reply.ephemeral)
-        .allowed_mentions(no_mentions());
-    if !reply.content.is_empty() {
-        message = message.content(&reply.content);
-    }
-    message
 }
 
 /// A reply as a message posted to a channel (digests), carrying a nonce Discord enforces.
 pub fn channel_message(reply: &Reply, nonce: String) -> CreateMessage {
-    let mut message = CreateMessage::new()
-        .embeds(embeds(reply))
+    message!(CreateMessage::new(), reply)
         .add_files(attachments(reply))
-        .allowed_mentions(no_mentions())
         .nonce(Nonce::String(nonce))
-        .enforce_nonce(true);
-    if !reply.content.is_empty() {
-        message = message.content(&reply.content);
-    }
-    message
+        .enforce_nonce(true)
 }

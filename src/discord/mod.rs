@@ -9,7 +9,7 @@
 //! fake Discord in the tests.
 
 mod convert;
-pub mod limits;
+mod fit;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -29,7 +29,9 @@ use tokio::sync::Semaphore;
 use crate::command::Reply;
 use crate::dispatcher::Dispatcher;
 use crate::error::{Error, Result};
-use crate::scheduler::{Outgoing, Post, PostError, Scheduler};
+use crate::limits;
+use crate::scheduler::Scheduler;
+use crate::services::{Outgoing, Post, PostError};
 
 pub use convert::create_command;
 
@@ -77,13 +79,7 @@ pub async fn run(
         })?;
     tracing::info!(bot = %user.name, "logged in to Discord");
 
-    let catch_up = dispatcher
-        .settings()
-        .digest
-        .catch_up()
-        .unwrap_or(chrono::Duration::hours(6));
-    let clock = dispatcher.clock().clone();
-    let scheduler_dispatcher = dispatcher.clone();
+    let services = dispatcher.services().clone();
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
     let handler = Handler {
         dispatcher,
@@ -96,9 +92,10 @@ pub async fn run(
         .await
         .map_err(|err| Error::Discord(err.to_string()))?;
     let post = channel_poster(client.http.clone());
-    scheduler_dispatcher.set_poster(post.clone());
+    services.set_poster(post.clone());
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
-    let scheduler = Scheduler::new(scheduler_dispatcher, post, clock, catch_up);
+    let (clock, catch_up) = (services.clock.clone(), services.settings.digest.catch_up);
+    let scheduler = Scheduler::new(services, post, clock, catch_up);
     let worker = tokio::spawn(scheduler.run(SCHEDULER_EVERY, async move {
         let _ = stopped.changed().await;
     }));
@@ -216,7 +213,7 @@ impl Handler {
 
     /// Answers an interaction that has not been answered yet.
     async fn answer(&self, ctx: &Context, interaction: &CommandInteraction, reply: Reply) {
-        let mut parts = limits::fit(reply).into_iter();
+        let mut parts = fit::fit(reply).into_iter();
         if let Some(first) = parts.next() {
             let response = CreateInteractionResponse::Message(convert::response(&first));
             if let Err(err) =
@@ -232,7 +229,7 @@ impl Handler {
     /// Completes a deferred answer by editing it. An error replaces the public "thinking"
     /// message with an ephemeral one, since errors are for the person who typed the command.
     async fn complete(&self, ctx: &Context, interaction: &CommandInteraction, reply: Reply) {
-        let mut parts = limits::fit(reply).into_iter();
+        let mut parts = fit::fit(reply).into_iter();
         let Some(first) = parts.next() else { return };
         if first.ephemeral {
             if let Err(err) = with_retries(|| interaction.delete_response(&ctx.http)).await {
@@ -286,7 +283,7 @@ impl Handler {
             .await;
         let mut response = CreateAutocompleteResponse::new();
         for suggestion in suggestions.into_iter().take(limits::CHOICES) {
-            let label = limits::trim(&suggestion, 100);
+            let label = fit::trim(&suggestion, limits::CHOICE_TEXT);
             response = response.add_string_choice(label, suggestion);
         }
         let response = CreateInteractionResponse::Autocomplete(response);
@@ -306,7 +303,7 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
         let http = http.clone();
         Box::pin(async move {
             let channel = ChannelId::new(outgoing.channel_id.max(1));
-            for (i, message) in limits::fit(outgoing.digest).iter().enumerate() {
+            for (i, message) in fit::fit(outgoing.digest).iter().enumerate() {
                 let nonce = if i == 0 {
                     outgoing.nonce.clone()
                 } else {

@@ -1,4 +1,4 @@
-//! Discord's size limits, and fitting a reply inside them.
+//! Fitting a reply inside Discord's limits (see [`crate::limits`]).
 //!
 //! Discord rejects a message that breaks any of its limits, and a rejected answer is a silent
 //! failure for the person who typed the command. So a reply is fitted before it is sent: long
@@ -6,20 +6,10 @@
 //! embeds, and embeds beyond what one message carries go into further messages.
 
 use crate::command::{Embed, Field, Reply};
-
-pub const CONTENT: usize = 2000;
-pub const EMBEDS_PER_MESSAGE: usize = 10;
-pub const EMBED_TOTAL: usize = 6000;
-pub const TITLE: usize = 256;
-pub const DESCRIPTION: usize = 4096;
-pub const FIELDS: usize = 25;
-pub const FIELD_NAME: usize = 256;
-pub const FIELD_VALUE: usize = 1024;
-pub const FOOTER: usize = 2048;
-pub const COMMAND_NAME: usize = 32;
-pub const COMMAND_DESCRIPTION: usize = 100;
-pub const OPTIONS: usize = 25;
-pub const CHOICES: usize = 25;
+use crate::limits::{
+    CONTENT, DESCRIPTION, EMBED_TOTAL, EMBEDS_PER_MESSAGE, FIELD_NAME, FIELD_VALUE, FIELDS, FOOTER,
+    TITLE,
+};
 
 /// Splits and trims `reply` into messages that each fit Discord's limits. The first carries the
 /// attachments; all keep the reply's ephemeral flag.

@@ -1,0 +1,233 @@
+//! Cron schedules in the team's timezone, and the traps of cron 0.17 they steer around.
+//!
+//! Days of the week are numbered from Sunday = 1, so replies spell out what a numeric day means;
+//! a 5-field crontab line is refused with the 6-field form to use instead; the repeated hour
+//! when clocks fall back yields two instants with the same wall-clock time, of which only the
+//! first fires; and wall-clock times that do not exist when clocks spring forward are skipped,
+//! which the reply warns about.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::error::UserError;
+
+/// Due times examined per schedule and step, so that a schedule firing every second after a
+/// long downtime cannot stall the worker.
+pub const MAX_DUE: usize = 10_000;
+
+/// A cron expression in a timezone.
+#[derive(Debug, Clone)]
+pub struct Cron {
+    schedule: cron::Schedule,
+    tz: Tz,
+}
+
+impl Cron {
+    /// A cron expression as typed, in a timezone as typed.
+    pub fn parse(expression: &str, timezone: &str) -> Result<Cron, UserError> {
+        Cron::new(expression, self::timezone(timezone)?)
+    }
+
+    /// A cron expression as typed, in `tz`.
+    pub fn new(expression: &str, tz: Tz) -> Result<Cron, UserError> {
+        let fields: Vec<&str> = expression.split_whitespace().collect();
+        if fields.len() == 5 {
+            return Err(UserError::InvalidOption {
+                option: "cron",
+                accepts: format!(
+                    "6 fields with seconds first; for that crontab line write `0 {}`",
+                    fields.join(" ")
+                ),
+            });
+        }
+        let schedule = cron::Schedule::from_str(&fields.join(" ")).map_err(|_| UserError::InvalidOption {
+            option: "cron",
+            accepts: "a cron expression with seconds first, such as `0 0 9 * * Mon` (Mondays at 9:00)".to_string(),
+        })?;
+        Ok(Cron { schedule, tz })
+    }
+
+    /// Scheduled times after `after`, in UTC. A wall-clock time repeated when clocks fall back
+    /// fires once, at its first instant.
+    pub fn after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
+        let mut previous: Option<NaiveDateTime> = None;
+        self.schedule
+            .after(&after.with_timezone(&self.tz))
+            .filter(move |at| {
+                let wall = at.naive_local();
+                let repeated = previous == Some(wall);
+                previous = Some(wall);
+                !repeated
+            })
+            .map(|at| at.with_timezone(&Utc))
+    }
+
+    pub fn tz(&self) -> Tz {
+        self.tz
+    }
+
+    /// Warnings worth a line in the reply: what numeric days mean, and runs that fall in a
+    /// spring-forward gap in the coming year.
+    pub fn notes(&self, expression: &str, now: DateTime<Utc>) -> Vec<String> {
+        let mut notes = Vec::new();
+        let day_of_week = expression.split_whitespace().nth(5).unwrap_or("*");
+        if day_of_week.chars().any(|c| c.is_ascii_digit()) {
+            notes.push(format!(
+                "Days of the week are numbered from Sunday = 1 to Saturday = 7 here, so `{day_of_week}` is {}. Day names (Mon-Fri) avoid the doubt.",
+                describe_days(day_of_week)
+            ));
+        }
+        // Wall-clock times, computed as if in UTC, that do not exist in the timezone.
+        let wall_now = Utc.from_utc_datetime(&now.with_timezone(&self.tz).naive_local());
+        let year_later = wall_now + Duration::days(366);
+        let gap = self
+            .schedule
+            .after(&wall_now)
+            .take(MAX_DUE)
+            .take_while(|wall| *wall < year_later)
+            .find(|wall| {
+                matches!(
+                    self.tz.from_local_datetime(&wall.naive_utc()),
+                    LocalResult::None
+                )
+            });
+        if let Some(wall) = gap {
+            notes.push(format!(
+                "There is no {} on {} in {} (clocks go forward), so that run is skipped.",
+                wall.format("%H:%M"),
+                wall.format("%Y-%m-%d"),
+                self.tz
+            ));
+        }
+        notes
+    }
+}
+
+/// A timezone by its IANA name.
+pub fn timezone(name: &str) -> Result<Tz, UserError> {
+    Tz::from_str(name.trim()).map_err(|_| UserError::InvalidOption {
+        option: "timezone",
+        accepts: "an IANA timezone name such as Europe/Bucharest or America/New_York".to_string(),
+    })
+}
+
+/// What a numeric day-of-week field means, in day names.
+fn describe_days(field: &str) -> String {
+    const NAMES: [&str; 7] = [
+        "Sunday",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+    ];
+    let name = |n: &str| {
+        n.parse::<usize>()
+            .ok()
+            .and_then(|n| NAMES.get(n.wrapping_sub(1)))
+            .copied()
+    };
+    field
+        .split(',')
+        .map(|part| match part.split_once('-') {
+            Some((from, to)) => match (name(from), name(to)) {
+                (Some(from), Some(to)) => format!("{from} to {to}"),
+                _ => part.to_string(),
+            },
+            None => name(part).map_or_else(|| part.to_string(), str::to_string),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn mondays_at_nine_stay_at_nine_local_across_the_autumn_clock_change() {
+        let cron = Cron::parse("0 0 9 * * Mon", "Europe/Bucharest").unwrap();
+        let runs: Vec<_> = cron.after(utc("2026-10-13T00:00:00Z")).take(3).collect();
+        // Summer time (UTC+3) until 25 October 2026, winter time (UTC+2) after.
+        assert_eq!(
+            runs,
+            [
+                utc("2026-10-19T06:00:00Z"),
+                utc("2026-10-26T07:00:00Z"),
+                utc("2026-11-02T07:00:00Z")
+            ]
+        );
+    }
+
+    #[test]
+    fn the_repeated_fall_back_hour_fires_once() {
+        let cron = Cron::parse("0 30 3 * * *", "Europe/Bucharest").unwrap();
+        let runs: Vec<_> = cron.after(utc("2026-10-24T12:00:00Z")).take(3).collect();
+        // 03:30 happens twice on 25 October (at 00:30 and 01:30 UTC); it fires at the first.
+        assert_eq!(
+            runs,
+            [
+                utc("2026-10-25T00:30:00Z"),
+                utc("2026-10-26T01:30:00Z"),
+                utc("2026-10-27T01:30:00Z")
+            ]
+        );
+    }
+
+    #[test]
+    fn a_time_in_the_spring_forward_gap_is_skipped_and_the_reply_says_so() {
+        let cron = Cron::parse("0 30 3 * * *", "Europe/Bucharest").unwrap();
+        let runs: Vec<_> = cron.after(utc("2027-03-27T12:00:00Z")).take(2).collect();
+        // 03:30 does not exist on 28 March 2027: the next run is the 29th.
+        assert_eq!(runs[0], utc("2027-03-29T00:30:00Z"));
+        let notes = cron.notes("0 30 3 * * *", utc("2026-11-29T00:00:00Z"));
+        assert_eq!(
+            notes,
+            [
+                "There is no 03:30 on 2027-03-28 in Europe/Bucharest (clocks go forward), so that run is skipped."
+            ]
+        );
+    }
+
+    #[test]
+    fn numeric_days_count_from_sunday_and_the_reply_spells_them_out() {
+        let cron = Cron::parse("0 0 9 * * 1-5", "UTC").unwrap();
+        let first = cron.after(utc("2026-11-28T12:00:00Z")).next().unwrap();
+        assert_eq!(first, utc("2026-11-29T09:00:00Z"), "1 is Sunday");
+        let notes = cron.notes("0 0 9 * * 1-5", utc("2026-11-28T12:00:00Z"));
+        assert!(
+            notes[0].contains("so `1-5` is Sunday to Thursday"),
+            "{notes:?}"
+        );
+        assert!(
+            Cron::parse("0 0 9 * * Mon-Fri", "UTC")
+                .unwrap()
+                .notes("0 0 9 * * Mon-Fri", utc("2026-11-28T12:00:00Z"))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_five_field_crontab_line_is_refused_with_the_six_field_form() {
+        let err = Cron::parse("0 9 * * 1", "UTC").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`cron` must be 6 fields with seconds first; for that crontab line write `0 0 9 * * 1`."
+        );
+        assert!(Cron::parse("every monday", "UTC").is_err());
+        let err = Cron::parse("0 0 9 * * Mon", "Mars/Olympus").unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("`timezone` must be an IANA timezone name")
+        );
+    }
+}

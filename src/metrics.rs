@@ -1,0 +1,158 @@
+//! The metric commands: one per enabled plugin, each the plugin's own options plus the `brand`,
+//! `platform` and `date` every metric shares.
+//!
+//! Running one asks the plugin for its result and, when a brand is named, stores the inputs the
+//! plugin declares as a snapshot for that brand, platform and day, then words the reply with
+//! what was stored and what it replaced. The plugin decides the numbers; this module decides
+//! what happens to them.
+
+use chrono::NaiveDate;
+
+use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
+use crate::error::{Result, UserError};
+use crate::handler;
+use crate::plugin::{Calculation, Plugin};
+use crate::plugins::Registry;
+use crate::services::{Command, Context};
+use crate::storage::{Logged, NewSnapshot, Source};
+
+/// Platform of a snapshot logged without `platform:`.
+const DEFAULT_PLATFORM: &str = "other";
+
+/// A command for each enabled plugin.
+pub fn commands(registry: &Registry) -> Vec<Command> {
+    registry
+        .plugins()
+        .map(|plugin| Command::new(metric_command(plugin), handler!(run)))
+        .collect()
+}
+
+/// A metric plugin's command with the options every metric shares.
+fn metric_command(plugin: &dyn Plugin) -> CommandSpec {
+    let mut spec = plugin.command();
+    spec.options.extend([
+        OptionSpec::brand(
+            "brand",
+            "Store the numbers for this brand (leave out to only calculate)",
+        ),
+        OptionSpec::new(
+            "platform",
+            "Social platform (default: other)",
+            Kind::Choice(PLATFORMS.to_vec()),
+        ),
+        OptionSpec::new(
+            "date",
+            "Day the numbers are for, YYYY-MM-DD (default: today)",
+            Kind::Date,
+        ),
+    ]);
+    spec
+}
+
+/// A metric command: the plugin's result, stored as a snapshot when a brand is named.
+async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let plugin = ctx
+        .registry
+        .by_name(ctx.command)
+        .ok_or_else(|| UserError::UnknownCommand {
+            name: ctx.command.to_string(),
+        })?;
+    let today = ctx.today;
+    let day = options.date("date").unwrap_or(today);
+    if day > today {
+        return Err(UserError::InvalidOption {
+            option: "date",
+            accepts: format!("a date written YYYY-MM-DD, today ({today}) or earlier"),
+        }
+        .into());
+    }
+    let platform = options.text("platform").unwrap_or(DEFAULT_PLATFORM);
+    let brand = options.text("brand");
+    let history = match brand {
+        Some(brand) => {
+            ctx.store
+                .history(ctx.guild_id, brand, platform, day, &plugin.needs())
+                .await?
+        }
+        None => Default::default(),
+    };
+    let calculation = plugin.calculate(options, &history)?;
+    let logged = match brand {
+        Some(brand) if !calculation.store.is_empty() => {
+            let snapshot = NewSnapshot {
+                guild_id: ctx.guild_id,
+                brand,
+                platform,
+                day,
+                values: &calculation.store,
+                logged_by: ctx.user_id,
+                logged_at: ctx.now,
+                source: Source::Command,
+            };
+            Some(
+                ctx.store
+                    .log(&snapshot, ctx.settings.brands.auto_create)
+                    .await?,
+            )
+        }
+        _ => None,
+    };
+    // A brand created by a typo splits the data; point at the name that was probably meant.
+    // The snapshot is committed by now, so this is best effort: a failed read must not turn the
+    // reply into "nothing was stored".
+    let lookalike = match &logged {
+        Some(logged) if logged.brand_created => match ctx.store.brands(ctx.guild_id).await {
+            Ok(brands) => {
+                crate::brands::lookalike(&logged.brand, brands.iter().map(|b| b.name.as_str()))
+                    .map(str::to_string)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "reading brands for a lookalike failed");
+                None
+            }
+        },
+        _ => None,
+    };
+    Ok(metric_reply(
+        calculation,
+        logged.map(|l| (l, platform, day)),
+        lookalike,
+    ))
+}
+
+fn metric_reply(
+    calculation: Calculation,
+    logged: Option<(Logged, &str, NaiveDate)>,
+    lookalike: Option<String>,
+) -> Reply {
+    let mut description = format!("`{}`", calculation.formula);
+    for note in &calculation.notes {
+        description.push_str(&format!("\n⚠️ {note}"));
+    }
+    let mut fields = calculation.fields;
+    if let Some((logged, platform, day)) = logged {
+        let mut stored = format!("{} · {platform} · {day}", logged.brand);
+        match (logged.brand_created, lookalike) {
+            (true, Some(other)) => stored.push_str(&format!(
+                " (new brand: did you mean {other}? `/brand rename` or `/brand remove` mends a typo)"
+            )),
+            (true, None) => stored.push_str(" (new brand)"),
+            _ => {}
+        }
+        if !logged.replaced.is_empty() {
+            let earlier: Vec<String> = logged
+                .replaced
+                .iter()
+                .map(|(series, value)| format!("{series} {}", crate::numbers::thousands(*value)))
+                .collect();
+            stored.push_str(&format!("; replaced the earlier {}", earlier.join(", ")));
+        }
+        fields.push(Field::new("Stored", stored));
+    }
+    Reply::embed(Embed {
+        title: calculation.headline,
+        description,
+        fields,
+        footer: None,
+    })
+}

@@ -1,0 +1,198 @@
+//! `/trend`: a metric over time as a line chart, one line per brand of a landscape or per
+//! platform of one brand, and the chart data the weekly digest draws too.
+//!
+//! The points are made by [`lines`] from the stored values, a plain function, so that what the
+//! chart shows is tested value by value; drawing the PNG is CPU work and runs on a blocking
+//! thread.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::analysis::{metric, metric_option, period, period_option, platform_option, sum_totals};
+use crate::chart::{self, Line};
+use crate::command::{CommandSpec, Embed, File, OptionSpec, Options, Reply};
+use crate::error::{Result, UserError};
+use crate::handler;
+use crate::period::Period;
+use crate::plugin::{Aggregate, Plugin, Totals, Unit};
+use crate::plugins::Registry;
+use crate::services::{Command, Context};
+use crate::storage::{Brand, Stored};
+
+/// Longer trends are drawn one point per week rather than per day.
+pub const DAILY_POINTS_UP_TO: i64 = 92;
+
+/// `/trend`.
+pub fn command(registry: &Registry) -> Command {
+    Command::new(
+        CommandSpec {
+            name: "trend",
+            description: "A chart of a metric over time, per platform or per brand of a landscape",
+            options: vec![
+                metric_option(registry),
+                OptionSpec::brand("brand", "One line per platform of this brand"),
+                OptionSpec::landscape("One line per brand of this landscape"),
+                period_option(),
+                platform_option(),
+            ],
+            slow: true,
+            ..CommandSpec::default()
+        },
+        handler!(trend),
+    )
+}
+
+/// `/trend metric [brand] [landscape] [period] [platform]`
+async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    let plugin = metric(ctx, options)?;
+    let period = period(ctx, options)?;
+    let platform = options.text("platform");
+    let (title, brands, per_brand) = match (options.text("brand"), options.text("landscape")) {
+        (Some(_), Some(_)) => {
+            return Err(UserError::Exclusive {
+                first: "brand",
+                second: "landscape",
+            }
+            .into());
+        }
+        (Some(name), None) => {
+            let brand = ctx.brand(name).await?;
+            (brand.name.clone(), vec![brand], false)
+        }
+        (None, landscape) => {
+            let (scope, brands) = ctx.scope(landscape).await?;
+            (scope, brands, true)
+        }
+    };
+    let lines = trend_lines(ctx, plugin, &brands, period, platform, per_brand).await?;
+    if lines.is_empty() {
+        return Ok(Reply::text(format!(
+            "No {} data for {title} from {} to {}.",
+            plugin.label(),
+            period.from,
+            period.to
+        )));
+    }
+    let percent = plugin.unit() == Unit::Percent;
+    let chart_title = format!("{} · {title}", plugin.label());
+    let png = chart::draw(
+        chart_title.clone(),
+        (period.from, period.to),
+        lines,
+        percent,
+    )
+    .await
+    .map_err(crate::error::Error::Chart)?;
+    let step = if period.days() <= DAILY_POINTS_UP_TO {
+        "day"
+    } else {
+        "week"
+    };
+    Ok(Reply {
+        embeds: vec![Embed {
+            title: chart_title,
+            description: format!("{period}, one point per {step}."),
+            ..Embed::default()
+        }],
+        attachments: vec![File {
+            name: "trend.png".to_string(),
+            bytes: png,
+        }],
+        ..Reply::default()
+    })
+}
+
+/// The chart's lines: per brand (across platforms, or the one platform asked for), or per
+/// platform of a single brand; one point per day, or per week for long periods.
+pub async fn trend_lines(
+    ctx: &Context<'_>,
+    plugin: &dyn Plugin,
+    brands: &[Brand],
+    period: Period,
+    platform: Option<&str>,
+    per_brand: bool,
+) -> Result<Vec<Line>> {
+    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
+    let series: Vec<&str> = plugin.series().iter().map(|s| s.name).collect();
+    let values = ctx
+        .store
+        .values(ctx.guild_id, &ids, period, platform, &series)
+        .await?;
+    Ok(lines(
+        ctx.registry,
+        plugin,
+        brands,
+        period,
+        per_brand,
+        values,
+    ))
+}
+
+/// The chart's lines from the stored values they are drawn from: what the chart renderer is
+/// handed, and what the tests check point by point.
+pub fn lines(
+    registry: &Registry,
+    plugin: &dyn Plugin,
+    brands: &[Brand],
+    period: Period,
+    per_brand: bool,
+    values: Vec<Stored>,
+) -> Vec<Line> {
+    let weekly = period.days() > DAILY_POINTS_UP_TO;
+    let bucket = |day: NaiveDate| {
+        if weekly {
+            day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
+        } else {
+            day
+        }
+    };
+    // (line, bucket) -> (brand, platform) -> totals within the bucket
+    let mut buckets: BTreeMap<(String, NaiveDate), BTreeMap<(i64, String), Totals>> =
+        BTreeMap::new();
+    for Stored {
+        brand_id,
+        platform,
+        series,
+        day,
+        value,
+    } in values
+    {
+        let Some(rule) = registry.series(&series) else {
+            continue;
+        };
+        let line = if per_brand {
+            brands
+                .iter()
+                .find(|b| b.id == brand_id)
+                .map(|b| b.name.clone())
+                .unwrap_or_default()
+        } else {
+            platform.clone()
+        };
+        let totals = buckets
+            .entry((line, bucket(day)))
+            .or_default()
+            .entry((brand_id, platform))
+            .or_default();
+        // Values arrive oldest first, so the last one seen is the bucket's last.
+        let (so_far, days) = (totals.get(rule.name), totals.days(rule.name).unwrap_or(0));
+        let value = match (rule.aggregate, so_far) {
+            (Aggregate::Sum, Some(sum)) => sum.saturating_add(value),
+            (Aggregate::Max, Some(max)) => max.max(value),
+            _ => value,
+        };
+        totals.insert(rule.name, value, days + 1);
+    }
+    let mut lines: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
+    for ((line, day), parts) in buckets {
+        let combined = sum_totals(parts.values());
+        if let Some(summary) = plugin.summarize(&combined) {
+            lines.entry(line).or_default().push((day, summary.value));
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(label, points)| Line { label, points })
+        .collect()
+}
