@@ -5,7 +5,7 @@
 //! beside the same work written directly in SQL on the same connection pool and settings, so
 //! that the figures say how much metricord spends beyond what SQLite needs. Results are checked
 //! as they are measured (a wrong answer fails the run), which is what the smoke test in
-//! `tests/bench.rs` relies on; the times themselves are only reported.
+//! `tests/it/bench.rs` relies on; the times themselves are only reported.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -89,6 +89,7 @@ async fn command(dispatcher: &Dispatcher, line: &str) -> Result<Reply> {
             can_manage_guild: true,
             command: line.command,
             options: line.options,
+            upload_limit: None,
         })
         .await)
 }
@@ -334,6 +335,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
             can_manage_guild: true,
             command: "import".into(),
             options: vec![("file".into(), Value::File(file))],
+            upload_limit: None,
         })
         .await;
     let import = started.elapsed();

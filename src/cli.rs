@@ -221,7 +221,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 import_rows,
             };
             let result = crate::bench::run(&settings, &dir, &plan).await;
-            let _ = std::fs::remove_dir_all(&dir);
+            let _ = tokio::fs::remove_dir_all(&dir).await;
             print!("{}", result?);
             Ok(())
         }

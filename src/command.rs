@@ -141,6 +141,9 @@ pub struct Invocation {
     /// The command's name, with its subcommand after a space: `ctr`, `brand add`.
     pub command: String,
     pub options: Vec<(String, Value)>,
+    /// The largest file a reply may carry here (Discord's upload limit for the server); `None`
+    /// where any size can be written (the console, the command line).
+    pub upload_limit: Option<usize>,
 }
 
 /// What a command answers.
@@ -466,6 +469,18 @@ impl Options {
 
     pub fn file(&self, name: &str) -> Option<&File> {
         match self.0.get(name) {
+            Some(Checked::File(file)) => Some(file),
+            _ => None,
+        }
+    }
+
+    /// A file option, taken out of the options: work that moves the file to another thread
+    /// takes it rather than copying it.
+    pub fn take_file(&mut self, name: &str) -> Option<File> {
+        if !matches!(self.0.get(name), Some(Checked::File(_))) {
+            return None;
+        }
+        match self.0.remove(name) {
             Some(Checked::File(file)) => Some(file),
             _ => None,
         }

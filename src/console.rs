@@ -9,11 +9,12 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::command::{File, Invocation, Kind, Reply, Value};
 use crate::dispatcher::Dispatcher;
 use crate::error::{Error, Result, UserError};
+use crate::limits::MAX_ATTACHMENT_BYTES;
 
 /// The guild the console acts in when no `--guild` is given. Discord ids are never 0.
 pub const LOCAL_GUILD: u64 = 0;
@@ -209,13 +210,13 @@ pub async fn invocation(
         let option = spec.and_then(|s| s.options.iter().find(|o| o.name == name));
         let value = match (option, value) {
             (Some(option), Value::Text(path)) if option.kind == Kind::Attachment => {
-                let bytes =
-                    tokio::fs::read(&path)
-                        .await
-                        .map_err(|err| UserError::InvalidOption {
-                            option: option.name,
-                            accepts: format!("a readable file (cannot read {path}: {err})"),
-                        })?;
+                let unreadable = |why: String| UserError::InvalidOption {
+                    option: option.name,
+                    accepts: format!("a readable file (cannot read {path}: {why})"),
+                };
+                let bytes = read_attachment(Path::new(&path))
+                    .await
+                    .map_err(|err| unreadable(err.to_string()))?;
                 let name = Path::new(&path)
                     .file_name()
                     .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
@@ -232,12 +233,44 @@ pub async fn invocation(
         can_manage_guild: true,
         command: line.command,
         options,
+        upload_limit: None,
     })
 }
 
-/// `folder/name`, or `folder/name-2`, `-3`... if taken: a second chart must not overwrite the
-/// first one the user is still looking at.
-fn unused_path(folder: &Path, name: &Path) -> PathBuf {
+/// A local file named for an attachment option, read the way Discord would deliver it: a
+/// regular file of at most [`MAX_ATTACHMENT_BYTES`]. A device or a FIFO is refused before it is
+/// opened for reading, and the read stops at the limit whatever the file claims its size is.
+async fn read_attachment(path: &Path) -> std::io::Result<Vec<u8>> {
+    let limit = u64::from(MAX_ATTACHMENT_BYTES);
+    let too_large = || {
+        std::io::Error::other(format!(
+            "it is larger than {} MB",
+            MAX_ATTACHMENT_BYTES / 1024 / 1024
+        ))
+    };
+    let metadata = tokio::fs::metadata(path).await?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    if metadata.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    tokio::fs::File::open(path)
+        .await?
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .await?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Creates `folder/name`, or `folder/name-2`, `-3`... if taken, and writes `bytes` into it: a
+/// second chart must not overwrite the first one the user is still looking at. The file is
+/// created new, so an existing file or a link in its place is never written through.
+async fn write_new(folder: &Path, name: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let stem = name
         .file_stem()
         .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
@@ -245,13 +278,28 @@ fn unused_path(folder: &Path, name: &Path) -> PathBuf {
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    let mut path = folder.join(format!("{stem}{extension}"));
     let mut n = 1;
-    while path.exists() {
-        n += 1;
-        path = folder.join(format!("{stem}-{n}{extension}"));
+    loop {
+        let path = if n == 1 {
+            folder.join(format!("{stem}{extension}"))
+        } else {
+            folder.join(format!("{stem}-{n}{extension}"))
+        };
+        match tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+        {
+            Ok(mut file) => {
+                file.write_all(bytes).await?;
+                file.flush().await?;
+                return Ok(path);
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
+            Err(err) => return Err(err),
+        }
     }
-    path
 }
 
 /// Writes a reply's files into `folder`, returning their paths.
@@ -268,11 +316,10 @@ pub async fn save_files(reply: &Reply, folder: &Path) -> Result<Vec<PathBuf>> {
         let name = Path::new(&file.name)
             .file_name()
             .map_or_else(|| "file".into(), |n| n.to_os_string());
-        let path = unused_path(folder, Path::new(&name));
-        tokio::fs::write(&path, &file.bytes)
+        let path = write_new(folder, Path::new(&name), &file.bytes)
             .await
             .map_err(|source| Error::Write {
-                path: path.clone(),
+                path: folder.join(&name),
                 source,
             })?;
         paths.push(path);

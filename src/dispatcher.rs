@@ -134,9 +134,10 @@ impl Dispatcher {
         let ctx = Context {
             commands: &self.commands,
             command: &path,
+            upload_limit: invocation.upload_limit,
             ..self.services.context(guild_id, invocation.user_id)
         };
-        handler(&ctx, &options).await
+        handler(&ctx, options).await
     }
 }
 
@@ -238,6 +239,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), Value::Text(v.to_string())))
                 .collect(),
+            upload_limit: None,
         }
     }
 

@@ -64,7 +64,7 @@ pub enum UserError {
     )]
     UnknownLandscape { name: String },
     #[error(
-        "That file is {megabytes} MB, over this server's {limit} MB upload limit: narrow it with `brand:`, `landscape:` or `period:`, or ask an operator for `metricord export`."
+        "That file would be about {megabytes} MB, over this server's {limit} MB upload limit: narrow it with `brand:`, `landscape:` or `period:`, or ask an operator for `metricord export`."
     )]
     TooLargeForDiscord { megabytes: usize, limit: usize },
     #[error("{brand} is not in a landscape named \"{landscape}\".")]

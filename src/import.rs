@@ -38,7 +38,7 @@ pub fn commands() -> Vec<Command> {
                 slow: true,
                 ..CommandSpec::default()
             },
-            handler!(import),
+            handler!(owned import),
         ),
         Command::new(
             CommandSpec {
@@ -62,13 +62,14 @@ pub fn commands() -> Vec<Command> {
 }
 
 /// `/import file`
-pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
-    let file = options.file("file").ok_or(UserError::MissingOption {
+pub async fn import(ctx: &Context<'_>, mut options: Options) -> Result<Reply> {
+    let file = options.take_file("file").ok_or(UserError::MissingOption {
         option: "file",
         accepts: "a CSV file".to_string(),
     })?;
+    let auto_create = ctx.settings.brands.auto_create;
     // Checked here for the row-by-row report, and again inside the import's transaction.
-    let known_brands: HashSet<String> = if ctx.settings.brands.auto_create {
+    let known_brands: HashSet<String> = if auto_create {
         HashSet::new()
     } else {
         ctx.store
@@ -78,27 +79,30 @@ pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             .map(|b| brand_key(&b.name))
             .collect()
     };
-    let rows = match read_rows(ctx, &file.bytes, |key| {
-        ctx.settings.brands.auto_create || known_brands.contains(key)
-    }) {
+    // Parsing up to a million rows is CPU work: it runs on a blocking thread, which the file
+    // moves to rather than being copied.
+    let rules = Rules {
+        today: ctx.today,
+        series: series_names(ctx),
+        auto_create,
+        known_brands,
+    };
+    let name = file.name.clone();
+    let read = tokio::task::spawn_blocking(move || read_rows(&rules, &file.bytes))
+        .await
+        .map_err(|err| Error::Io(std::io::Error::other(err)))?;
+    let rows = match read {
         Ok(rows) => rows,
-        Err(errors) => return Ok(rejected(&file.name, errors)),
+        Err(rejection) => return Ok(rejected(&name, &rejection)),
     };
     let outcome = ctx
         .store
-        .import(
-            ctx.guild_id,
-            &rows,
-            ctx.user_id,
-            ctx.now,
-            ctx.settings.brands.auto_create,
-        )
+        .import(ctx.guild_id, &rows, ctx.user_id, ctx.now, auto_create)
         .await?;
     let rows = &rows.rows;
     let mut text = format!(
-        "Imported {} values from {}: {} new, {} replaced an earlier value.",
+        "Imported {} values from {name}: {} new, {} replaced an earlier value.",
         thousands(rows.len() as i64),
-        file.name,
         thousands((rows.len() as u64 - outcome.replaced) as i64),
         thousands(outcome.replaced as i64)
     );
@@ -111,6 +115,16 @@ pub async fn import(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     Ok(Reply::text(text))
 }
 
+/// What a row is checked against, owned so that the check can run on another thread.
+struct Rules {
+    today: NaiveDate,
+    /// Every stored series of the enabled plugins.
+    series: Vec<&'static str>,
+    auto_create: bool,
+    /// The guild's brand keys, when new brands may not be created.
+    known_brands: HashSet<String>,
+}
+
 /// A problem with one line of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowError {
@@ -118,60 +132,74 @@ pub struct RowError {
     pub message: String,
 }
 
-fn rejected(name: &str, errors: Vec<RowError>) -> Reply {
+/// Why a file was refused: the first problems, as many as a reply lists, and how many there
+/// were in all. Only those shown are kept, however many rows are wrong.
+#[derive(Debug, Default)]
+struct Rejection {
+    shown: Vec<RowError>,
+    total: usize,
+}
+
+impl Rejection {
+    fn push(&mut self, line: u64, message: String) {
+        self.total += 1;
+        if self.shown.len() < ERRORS_SHOWN {
+            self.shown.push(RowError { line, message });
+        }
+    }
+
+    fn one(line: u64, message: String) -> Rejection {
+        let mut rejection = Rejection::default();
+        rejection.push(line, message);
+        rejection
+    }
+}
+
+fn rejected(name: &str, rejection: &Rejection) -> Reply {
     let mut text = format!(
         "Nothing was imported: {} has {} problem{}.",
         name,
-        thousands(errors.len() as i64),
-        if errors.len() == 1 { "" } else { "s" }
+        thousands(rejection.total as i64),
+        if rejection.total == 1 { "" } else { "s" }
     );
-    for error in errors.iter().take(ERRORS_SHOWN) {
+    for error in &rejection.shown {
         text.push_str(&format!("\nline {}: {}", error.line, error.message));
     }
-    if errors.len() > ERRORS_SHOWN {
+    if rejection.total > rejection.shown.len() {
         text.push_str(&format!(
             "\n… and {} more.",
-            thousands((errors.len() - ERRORS_SHOWN) as i64)
+            thousands((rejection.total - rejection.shown.len()) as i64)
         ));
     }
     Reply::error(text)
 }
 
-/// Reads and checks every row; either all rows, or every problem found.
-fn read_rows(
-    ctx: &Context<'_>,
-    bytes: &[u8],
-    brand_allowed: impl Fn(&str) -> bool,
-) -> Result<ImportBatch, Vec<RowError>> {
+/// Reads and checks every row; either all rows, or the problems found.
+fn read_rows(rules: &Rules, bytes: &[u8]) -> Result<ImportBatch, Rejection> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(bytes);
     let header: Vec<String> = match reader.headers() {
         Ok(header) => header.iter().map(|h| h.to_lowercase()).collect(),
-        Err(err) => {
-            return Err(vec![RowError {
-                line: 1,
-                message: csv_problem(&err),
-            }]);
-        }
+        Err(err) => return Err(Rejection::one(1, csv_problem(&err))),
     };
     let mut columns = [0usize; 5];
     for (i, name) in HEADER.iter().enumerate() {
         match header.iter().position(|h| h == name) {
             Some(at) => columns[i] = at,
             None => {
-                return Err(vec![RowError {
-                    line: 1,
-                    message: format!("the header must name the columns {}", HEADER.join(",")),
-                }]);
+                return Err(Rejection::one(
+                    1,
+                    format!("the header must name the columns {}", HEADER.join(",")),
+                ));
             }
         }
     }
     let mut batch = ImportBatch::default();
     let mut brands: HashMap<String, usize> = HashMap::new();
     let mut seen: HashMap<(usize, &'static str, &'static str, NaiveDate), u64> = HashMap::new();
-    let mut errors = Vec::new();
+    let mut errors = Rejection::default();
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -179,10 +207,7 @@ fn read_rows(
             Ok(true) => {}
             Err(err) => {
                 let line = err.position().map_or(0, |p| p.line());
-                errors.push(RowError {
-                    line,
-                    message: csv_problem(&err),
-                });
+                errors.push(line, csv_problem(&err));
                 // A malformed record can leave the reader unable to go on.
                 if !matches!(err.kind(), csv::ErrorKind::UnequalLengths { .. }) {
                     break;
@@ -192,28 +217,28 @@ fn read_rows(
         }
         let line = record.position().map_or(0, |p| p.line());
         let field = |i: usize| record.get(columns[i]).unwrap_or_default();
-        let checked = check_row(
-            ctx,
-            [field(0), field(1), field(2), field(3), field(4)],
-            &brand_allowed,
-        );
+        let checked = check_row(rules, [field(0), field(1), field(2), field(3), field(4)]);
         let (day, brand, platform, series, value) = match checked {
             Ok(checked) => checked,
             Err(message) => {
-                errors.push(RowError { line, message });
+                errors.push(line, message);
                 continue;
             }
         };
+        // Once a row is wrong nothing is imported: the rest is only checked.
+        if errors.total > 0 {
+            continue;
+        }
         let next = brands.len();
         let brand = *brands.entry(brand_key(brand)).or_insert_with(|| {
             batch.brands.push(brand.to_string());
             next
         });
         if let Some(first) = seen.insert((brand, platform, series, day), line) {
-            errors.push(RowError {
+            errors.push(
                 line,
-                message: format!("repeats the date, brand, platform and metric of line {first}"),
-            });
+                format!("repeats the date, brand, platform and metric of line {first}"),
+            );
             continue;
         }
         batch.rows.push(ImportRow {
@@ -224,7 +249,7 @@ fn read_rows(
             value,
         });
     }
-    if errors.is_empty() {
+    if errors.total == 0 {
         Ok(batch)
     } else {
         Err(errors)
@@ -233,19 +258,18 @@ fn read_rows(
 
 /// One row's fields, checked: its day, brand name, platform, series and value.
 fn check_row<'a>(
-    ctx: &Context<'_>,
+    rules: &Rules,
     [date, brand, platform, metric, value]: [&'a str; 5],
-    brand_allowed: impl Fn(&str) -> bool,
 ) -> Result<(NaiveDate, &'a str, &'static str, &'static str, i64), String> {
     let day = crate::command::parse_day(date)
         .ok_or_else(|| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
-    if day > ctx.today {
+    if day > rules.today {
         return Err(format!("date {day} is in the future"));
     }
     if brand.is_empty() || brand.chars().count() > 100 {
         return Err("brand must be 1 to 100 characters".to_string());
     }
-    if !brand_allowed(&brand_key(brand)) {
+    if !rules.auto_create && !rules.known_brands.contains(&brand_key(brand)) {
         return Err(format!(
             "brand \"{brand}\" is not known and `[brands] auto_create` is off"
         ));
@@ -267,13 +291,16 @@ fn check_row<'a>(
             )
         })?;
     // `potential-reach` as the command spells it, `potential_reach` as stored.
-    let series = ctx
-        .registry
-        .series(&metric.replace('-', "_"))
+    let stored = metric.replace('-', "_");
+    let series = rules
+        .series
+        .iter()
+        .copied()
+        .find(|s| *s == stored)
         .ok_or_else(|| {
             format!(
                 "metric \"{metric}\" is not one of the stored inputs ({})",
-                series_names(ctx).join(", ")
+                rules.series.join(", ")
             )
         })?;
     let value: i64 = value
@@ -281,7 +308,7 @@ fn check_row<'a>(
         .ok()
         .filter(|v| (0..=MAX_COUNT).contains(v))
         .ok_or_else(|| format!("value \"{value}\" is not a whole number from 0 to {MAX_COUNT}"))?;
-    Ok((day, brand, platform, series.name, value))
+    Ok((day, brand, platform, series, value))
 }
 
 fn series_names(ctx: &Context<'_>) -> Vec<&'static str> {
@@ -331,13 +358,26 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .store
         .snapshots(ctx.guild_id, ids.as_deref(), period)
         .await?;
+    // Written into memory, so the size is checked as it grows: a file the front end could
+    // not carry stops being written as soon as it is too large.
+    let limit = ctx.upload_limit.unwrap_or(usize::MAX);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let write = |e: csv::Error| Error::Io(std::io::Error::other(e));
     writer.write_record(HEADER).map_err(write)?;
-    for (day, brand, platform, series, value) in &rows {
+    for (written, (day, brand, platform, series, value)) in rows.iter().enumerate() {
         writer
             .write_record([day.as_str(), brand, platform, series, &value.to_string()])
             .map_err(write)?;
+        let size = writer.get_ref().len();
+        if size > limit {
+            // The rest of the rows are about as long as those written so far.
+            let estimate = size as f64 / (written + 1) as f64 * rows.len() as f64;
+            return Err(UserError::TooLargeForDiscord {
+                megabytes: (estimate / (1024.0 * 1024.0)).ceil() as usize,
+                limit: limit / (1024 * 1024),
+            }
+            .into());
+        }
     }
     let bytes = writer
         .into_inner()

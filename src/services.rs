@@ -70,6 +70,7 @@ impl Services {
             poster: self.poster.get(),
             commands: &[],
             command: "",
+            upload_limit: None,
             guild_id,
             user_id,
             today: self.today(),
@@ -90,6 +91,9 @@ pub struct Context<'a> {
     pub commands: &'a [CommandSpec],
     /// The command path being run, such as `ctr` or `brand add`.
     pub command: &'a str,
+    /// The largest file the reply may carry, when the front end has one (Discord's upload
+    /// limit for the server).
+    pub upload_limit: Option<usize>,
     pub guild_id: u64,
     pub user_id: u64,
     /// Today in the configured timezone.
@@ -133,12 +137,17 @@ impl Context<'_> {
 pub type Running<'a> = Pin<Box<dyn Future<Output = Result<Reply>> + Send + 'a>>;
 
 /// What runs a command: validated options in, a reply (or an error worded in `error.rs`) out.
-pub type Handler = for<'a> fn(&'a Context<'a>, &'a Options) -> Running<'a>;
+pub type Handler = for<'a> fn(&'a Context<'a>, Options) -> Running<'a>;
 
-/// A handler from an `async fn(&Context, &Options) -> Result<Reply>`.
+/// A handler from an `async fn(&Context, &Options) -> Result<Reply>`, or with `owned` from an
+/// `async fn(&Context, Options)` that takes what it needs out of the options (a file to move
+/// to another thread).
 #[macro_export]
 macro_rules! handler {
     ($run:path) => {
+        |ctx, options| ::std::boxed::Box::pin(async move { $run(ctx, &options).await })
+    };
+    (owned $run:path) => {
         |ctx, options| ::std::boxed::Box::pin($run(ctx, options))
     };
 }

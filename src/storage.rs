@@ -215,10 +215,12 @@ impl Store {
         };
         let path = options.get_filename();
         if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-            std::fs::create_dir_all(folder).map_err(|source| Error::Write {
-                path: folder.to_path_buf(),
-                source,
-            })?;
+            tokio::fs::create_dir_all(folder)
+                .await
+                .map_err(|source| Error::Write {
+                    path: folder.to_path_buf(),
+                    source,
+                })?;
         }
         let synchronous = match settings.synchronous {
             Synchronous::Off => SqliteSynchronous::Off,
@@ -243,7 +245,7 @@ impl Store {
     /// Writes a consistent copy of the whole database to `path` (which must not exist yet),
     /// while other connections go on reading and writing.
     pub async fn backup(&self, path: &std::path::Path) -> Result<()> {
-        if path.exists() {
+        if tokio::fs::try_exists(path).await.unwrap_or(true) {
             return Err(Error::Write {
                 path: path.to_path_buf(),
                 source: std::io::Error::new(

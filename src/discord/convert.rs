@@ -137,7 +137,17 @@ pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, 
         can_manage_guild,
         command,
         options: values,
+        upload_limit: Some(upload_limit(interaction.attachment_size_limit)),
     })
+}
+
+/// The largest file a reply to this interaction may carry. Discord omits the limit in some
+/// payloads; its smallest upload limit is 10 MiB.
+pub fn upload_limit(attachment_size_limit: u32) -> usize {
+    match attachment_size_limit {
+        0 => 10 * 1024 * 1024,
+        limit => limit as usize,
+    }
 }
 
 /// Every message metricord sends pings nobody, whatever a brand is called.

@@ -341,12 +341,7 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
 /// an error that says how to get the data instead.
 fn within_upload_limit(reply: Reply, limit: u32) -> Reply {
     let size: usize = reply.attachments.iter().map(|f| f.bytes.len()).sum();
-    // Discord omits the limit in some payloads; its smallest upload limit is 10 MiB.
-    let limit = if limit == 0 {
-        10 * 1024 * 1024
-    } else {
-        limit as usize
-    };
+    let limit = convert::upload_limit(limit);
     if size <= limit {
         return reply;
     }

@@ -1,11 +1,9 @@
 //! Questions over stored data, as a team asks them in the console: comparisons, reports,
 //! trends, benchmarks, and CSV import and export.
 
-mod support;
-
 use std::fmt::Write;
 
-use support::TestDb;
+use crate::support::TestDb;
 
 /// Writes `text` into the test's folder and returns the path.
 fn file(db: &TestDb, name: &str, text: &str) -> String {
@@ -170,6 +168,77 @@ async fn a_file_with_bad_rows_stores_nothing_and_names_each_line() {
     assert!(out.contains("line 4: metric \"likes\""), "{out}");
     assert!(out.contains("line 5: value \"five\""), "{out}");
     assert!(db.stored(0).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_file_with_thousands_of_bad_rows_lists_ten_and_counts_the_rest() {
+    let db = TestDb::new();
+    let mut csv = String::from("date,brand,platform,metric,value\n");
+    for i in 0..5_000 {
+        writeln!(csv, "2026-11-01,Acme,x,clicks,bad{i}").unwrap();
+    }
+    let path = file(&db, "many.csv", &csv);
+    let (out, _, _) = db.console(&[], &format!("/import file:{path}\n"));
+    assert!(
+        out.contains("Nothing was imported: many.csv has 5,000 problems."),
+        "{out}"
+    );
+    assert_eq!(out.matches("\nline ").count(), 10, "{out}");
+    assert!(out.contains("line 11: value \"bad9\""), "{out}");
+    assert!(out.contains("… and 4,990 more."), "{out}");
+    assert!(db.stored(0).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size() {
+    use metricord::clock::Clock;
+    use metricord::command::Invocation;
+    use metricord::dispatcher::Dispatcher;
+    use metricord::settings::{DatabaseSettings, Settings};
+
+    let db = TestDb::new();
+    let mut csv = String::from("date,brand,platform,metric,value\n");
+    for day in 1..=28 {
+        for brand in 0..100 {
+            writeln!(csv, "2026-02-{day:02},Brand {brand},x,clicks,{day}").unwrap();
+        }
+    }
+    let path = file(&db, "big.csv", &csv);
+    db.console(&[], &format!("/import file:{path}\n"));
+    let settings = Settings {
+        database: DatabaseSettings {
+            url: db.url(),
+            ..DatabaseSettings::default()
+        },
+        ..Settings::default()
+    };
+    let dispatcher = Dispatcher::new(
+        std::sync::Arc::new(settings),
+        db.store().await,
+        Clock::System,
+    )
+    .unwrap();
+    let export = |upload_limit| Invocation {
+        guild_id: Some(0),
+        channel_id: 1,
+        user_id: 1,
+        can_manage_guild: true,
+        command: "export".into(),
+        options: Vec::new(),
+        upload_limit,
+    };
+    // 2,800 rows of about 32 bytes: about 0.09 MB, over a limit of 64 KB.
+    let reply = dispatcher.dispatch(export(Some(64 * 1024))).await;
+    assert!(reply.ephemeral && reply.attachments.is_empty(), "{reply:?}");
+    assert!(
+        reply
+            .content
+            .starts_with("That file would be about 1 MB, over this server's 0 MB upload limit"),
+        "{reply:?}"
+    );
+    let reply = dispatcher.dispatch(export(Some(1024 * 1024))).await;
+    assert_eq!(reply.content, "Exported 2,800 values.");
+    assert!(reply.attachments[0].bytes.len() > 64 * 1024);
 }
 
 #[tokio::test]

@@ -1,23 +1,21 @@
 //! The reliability promises of RELIABILITY.md, one test (or a few) each, named after the
 //! promise it holds.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::TestDb;
+use crate::support::bot::Bot;
+use crate::support::fake_discord::*;
 use metricord::clock::Clock;
 use metricord::command::{CommandSpec, File, Invocation, Kind, Reply, Value};
 use metricord::console::parse_line;
 use metricord::dispatcher::Dispatcher;
 use metricord::settings::{DatabaseSettings, Settings};
 use proptest::prelude::*;
-use support::TestDb;
-use support::bot::Bot;
-use support::fake_discord::*;
 
 /// A small deterministic pseudo-random sequence (an LCG), so that "random" kill points and
 /// inputs are the same on every run.
@@ -56,6 +54,7 @@ async fn run_as(dispatcher: &Dispatcher, guild: u64, admin: bool, line: &str) ->
             can_manage_guild: admin,
             command: line.command,
             options: line.options,
+            upload_limit: None,
         })
         .await
 }
@@ -226,7 +225,7 @@ fn promise_1_hostile_input_never_panics_and_never_writes() {
         let (reply, before, after) = runtime.block_on(async {
             let before = fingerprint(&db).await;
             let reply = dispatcher
-                .dispatch(Invocation { guild_id: Some(1), channel_id: 1, user_id: 7, can_manage_guild: admin, command: path.clone(), options })
+                .dispatch(Invocation { guild_id: Some(1), channel_id: 1, user_id: 7, can_manage_guild: admin, command: path.clone(), options, upload_limit: None })
                 .await;
             (reply, before, fingerprint(&db).await)
         });

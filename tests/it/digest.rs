@@ -1,10 +1,10 @@
 //! Scheduled digests end to end: the worker's step driven with a hand-set clock over weeks of
 //! simulated time, posting through the real serenity HTTP client to the fake Discord.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::TestDb;
+use crate::support::fake_discord::*;
 use chrono::{DateTime, Duration, Utc};
 use metricord::clock::Clock;
 use metricord::command::{Invocation, Reply};
@@ -16,8 +16,6 @@ use metricord::scheduler::{LEASE, Scheduler};
 use metricord::services::{Outgoing, Post, PostError};
 use metricord::settings::{DatabaseSettings, Settings};
 use serenity::http::HttpBuilder;
-use support::TestDb;
-use support::fake_discord::*;
 
 const GUILD: u64 = GUILD_ID;
 const CHANNEL: u64 = CHANNEL_ID;
@@ -71,6 +69,7 @@ impl World {
                 can_manage_guild: true,
                 command: line.command,
                 options: line.options,
+                upload_limit: None,
             })
             .await
     }

@@ -1,9 +1,7 @@
 //! The console binary, driven the way an operator or a new user drives it: commands piped in,
 //! replies read back, and the database checked afterwards.
 
-mod support;
-
-use support::TestDb;
+use crate::support::TestDb;
 
 fn snapshot(
     day: &str,
@@ -212,6 +210,32 @@ fn the_readme_command_reference_matches_the_registry() {
         readme.contains(&reference),
         "README.md's command reference is out of date; paste the output of `cargo run -- commands`:\n{reference}"
     );
+}
+
+#[tokio::test]
+async fn a_device_or_a_fifo_named_for_a_file_is_refused_and_the_next_line_runs() {
+    let db = TestDb::new();
+    let fifo = db.dir.path().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let (out, _, code) = db.console(
+        &[],
+        &format!(
+            "/import file:/dev/zero\n/import file:{}\n/mentions mentions:3 brand:Acme date:2026-11-02\n",
+            fifo.display()
+        ),
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        out.matches("(cannot read").count(),
+        2,
+        "both refused: {out}"
+    );
+    assert!(out.contains("it is not a regular file"), "{out}");
+    assert_eq!(db.stored(0).await.len(), 1, "the line after them ran");
 }
 
 #[test]

@@ -1,13 +1,11 @@
 //! The Discord front end end to end: the real serenity client inside metricord, talking to a
-//! fake Discord on 127.0.0.1 (tests/support/fake_discord.rs), as a team in a server would use it.
+//! fake Discord on 127.0.0.1 (tests/it/support/fake_discord.rs), as a team in a server would use it.
 
-mod support;
-
+use crate::support::TestDb;
+use crate::support::bot::Bot;
+use crate::support::fake_discord::*;
 use metricord::limits;
 use serde_json::{Value, json};
-use support::TestDb;
-use support::bot::Bot;
-use support::fake_discord::*;
 
 fn embed_title(answer: &Recorded) -> String {
     answer.json["data"]["embeds"][0]["title"]
