@@ -24,9 +24,16 @@ use crate::plugin::{History, HistoryNeeds};
 use crate::settings::{DatabaseSettings, Synchronous};
 
 /// The database, shared by every front end and task.
+///
+/// Reads go through a pool of connections; writes through one connection of their own. SQLite
+/// runs one write at a time anyway, so the single writer loses nothing: writes queue in the
+/// pool instead of spinning on SQLite's busy timeout, and the one connection keeps its page and
+/// statement caches warm, where writes spread over a pool invalidate every other connection's
+/// page cache each time.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    writer: SqlitePool,
 }
 
 /// Where a snapshot came from.
@@ -148,6 +155,23 @@ pub const PREVIOUS_VALUE: &str =
     AND s.series = ? AND s.platform = ? AND s.day < ?
     ORDER BY s.day DESC LIMIT 1";
 
+/// Stores a snapshot's values for a brand found by name, in one statement: `?1` guild, `?2`
+/// brand key, `?3` platform, `?4` day, `?5` logged by, `?6` logged at, `?7` source, then a
+/// `(series, value)` pair for each value in place of `{values}`. On conflict it keeps the value
+/// it overwrites in `replaced_value`, and returns, for each row it wrote, the series, the value
+/// it replaced (NULL for a new one) and the brand's name. No rows means no such brand.
+/// (`WHERE` before `ON CONFLICT` is SQLite's way of telling an upsert from a join.)
+pub const LOG_SNAPSHOT: &str = "INSERT INTO snapshots
+        (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source,
+         replaced_value)
+    SELECT b.guild_id, b.id, ?3, v.column1, ?4, v.column2, ?5, ?6, ?7, NULL
+    FROM brands b, (VALUES {values}) v
+    WHERE b.guild_id = ?1 AND b.name_key = ?2
+    ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
+        replaced_value = snapshots.value, value = excluded.value,
+        logged_by = excluded.logged_by, logged_at = excluded.logged_at, source = excluded.source
+    RETURNING series, replaced_value, (SELECT name FROM brands WHERE id = brand_id)";
+
 /// Rows staged per statement: SQLite allows 32,766 parameters, and fewer, larger statements
 /// are what makes a million-row import quick.
 const IMPORT_BATCH: usize = 500;
@@ -234,12 +258,20 @@ impl Store {
             .synchronous(synchronous)
             .foreign_keys(true)
             .busy_timeout(Duration::from_millis(settings.busy_timeout_ms));
+        // A SQLite connection is a file handle, not a network link that can drop: the ping sqlx
+        // sends before lending one out would be a round trip for nothing.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!().run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
-        sqlx::migrate!().run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, writer })
     }
 
     /// Writes a consistent copy of the whole database to `path` (which must not exist yet),
@@ -276,79 +308,51 @@ impl Store {
     /// Closes every connection, checkpointing the WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
     }
 
-    /// Stores a snapshot's values in one transaction, creating the brand if `auto_create`.
-    /// A value already stored for the same brand, platform, series and day is replaced.
+    /// Stores a snapshot's values atomically, creating the brand if `auto_create`. A value
+    /// already stored for the same brand, platform, series and day is replaced, and reported.
+    ///
+    /// For a brand that exists, that is one statement ([`LOG_SNAPSHOT`]), which SQLite runs as
+    /// a write transaction of its own: each statement is a trip to the connection's thread, and
+    /// those trips, not SQLite, were most of a logged command's cost. A new brand takes an
+    /// explicit transaction that creates it first.
     pub async fn log(&self, snapshot: &NewSnapshot<'_>, auto_create: bool) -> Result<Logged> {
-        let guild = guild_id(snapshot.guild_id);
-        let mut tx = self.begin_write().await?;
-        let (brand_id, brand, brand_created) = match find_brand(&mut tx, guild, snapshot.brand)
-            .await?
-        {
-            Some((id, name)) => (id, name, false),
-            None if auto_create => {
-                let id = create_brand(&mut tx, guild, snapshot.brand, snapshot.logged_at).await?;
-                (id, snapshot.brand.trim().to_string(), true)
-            }
-            None => {
-                return Err(UserError::BrandNotCreated {
-                    name: snapshot.brand.trim().to_string(),
-                }
-                .into());
-            }
-        };
-        let day = snapshot.day.to_string();
-        let logged_at = snapshot.logged_at.to_rfc3339();
-        let source = match snapshot.source {
-            Source::Command => "command",
-            Source::Import => "import",
-        };
-        let mut replaced = Vec::new();
-        for &(series, value) in snapshot.values {
-            let previous: Option<i64> = sqlx::query_scalar(
-                "SELECT value FROM snapshots
-                 WHERE guild_id = ? AND brand_id = ? AND series = ? AND platform = ? AND day = ?",
-            )
-            .bind(guild)
-            .bind(brand_id)
-            .bind(series)
-            .bind(snapshot.platform)
-            .bind(&day)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(previous) = previous {
-                replaced.push((series, previous));
-            }
-            sqlx::query(
-                "INSERT INTO snapshots
-                     (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
-                     value = excluded.value, logged_by = excluded.logged_by,
-                     logged_at = excluded.logged_at, source = excluded.source",
-            )
-            .bind(guild)
-            .bind(brand_id)
-            .bind(snapshot.platform)
-            .bind(series)
-            .bind(&day)
-            .bind(value)
-            .bind(snapshot.logged_by as i64)
-            .bind(&logged_at)
-            .bind(source)
-            .execute(&mut *tx)
-            .await?;
+        if snapshot.values.is_empty() {
+            return Err(Error::Database(sqlx::Error::Protocol(
+                "a snapshot without values".into(),
+            )));
         }
+        if let Some(logged) = log_snapshot(&self.writer, snapshot).await? {
+            return Ok(logged);
+        }
+        let mut tx = self.begin_write().await?;
+        // Another call may have created the brand since.
+        if let Some(logged) = log_snapshot(&mut *tx, snapshot).await? {
+            tx.commit().await?;
+            return Ok(logged);
+        }
+        if !auto_create {
+            return Err(UserError::BrandNotCreated {
+                name: snapshot.brand.trim().to_string(),
+            }
+            .into());
+        }
+        let guild = guild_id(snapshot.guild_id);
+        create_brand(&mut tx, guild, snapshot.brand, snapshot.logged_at).await?;
+        let logged = log_snapshot(&mut *tx, snapshot)
+            .await?
+            .ok_or_else(|| Error::Database(sqlx::Error::RowNotFound))?;
         tx.commit().await?;
         Ok(Logged {
-            brand,
-            brand_created,
-            replaced,
+            brand_created: true,
+            replaced: Vec::new(),
+            ..logged
         })
     }
 
@@ -852,8 +856,9 @@ impl Store {
              SELECT ?, brand_id, platform, series, day, value, ?, ?, 'import'
              FROM temp.import_rows WHERE true
              ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
-                 value = excluded.value, logged_by = excluded.logged_by,
-                 logged_at = excluded.logged_at, source = excluded.source",
+                 replaced_value = snapshots.value, value = excluded.value,
+                 logged_by = excluded.logged_by, logged_at = excluded.logged_at,
+                 source = excluded.source",
         )
         .bind(guild)
         .bind(logged_by as i64)
@@ -1104,6 +1109,53 @@ async fn drop_empty_landscapes(tx: &mut Transaction<'static, Sqlite>, guild: i64
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// [`LOG_SNAPSHOT`] for a snapshot's values: the rows it stored, with the brand's name and
+/// what each replaced; `None` when the guild has no brand of that name.
+async fn log_snapshot<'e, E>(db: E, snapshot: &NewSnapshot<'_>) -> Result<Option<Logged>>
+where
+    E: sqlx::Executor<'e, Database = Sqlite>,
+{
+    let values: Vec<String> = (0..snapshot.values.len())
+        .map(|i| format!("(?{}, ?{})", 8 + 2 * i, 9 + 2 * i))
+        .collect();
+    let sql = LOG_SNAPSHOT.replace("{values}", &values.join(", "));
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(guild_id(snapshot.guild_id))
+        .bind(brand_key(snapshot.brand))
+        .bind(snapshot.platform)
+        .bind(snapshot.day.to_string())
+        .bind(snapshot.logged_by as i64)
+        .bind(snapshot.logged_at.to_rfc3339())
+        .bind(match snapshot.source {
+            Source::Command => "command",
+            Source::Import => "import",
+        });
+    for &(series, value) in snapshot.values {
+        query = query.bind(series).bind(value);
+    }
+    let rows = query.fetch_all(db).await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let mut replaced = Vec::new();
+    for &(series, _) in snapshot.values {
+        for row in &rows {
+            let stored: String = row.try_get(0)?;
+            let before: Option<i64> = row.try_get(1)?;
+            if stored == series
+                && let Some(before) = before
+            {
+                replaced.push((series, before));
+            }
+        }
+    }
+    Ok(Some(Logged {
+        brand: first.try_get(2)?,
+        brand_created: false,
+        replaced,
+    }))
 }
 
 async fn find_brand(

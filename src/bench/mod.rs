@@ -26,6 +26,10 @@ use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
 use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Store};
 
+mod sqlite;
+
+use sqlite::{DIRECT_COMPARE, DIRECT_REPORT, raw_bulk_insert};
+
 /// How much to measure.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -36,6 +40,8 @@ pub struct Plan {
 }
 
 const GUILD: u64 = 1;
+/// Rounds the logging comparison alternates between metricord and C SQLite.
+const ROUNDS: usize = 5;
 const IMPORT_GUILD: u64 = 2;
 
 /// Latencies of one workload.
@@ -161,59 +167,76 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     )
     .ok();
 
-    // A logging command, stored durably, against single-row INSERT transactions.
+    // Logging commands, stored durably, against C SQLite upserting the same number of rows per
+    // transaction into a snapshots-shaped table of the same file. `/ctr` is the common case,
+    // `/engagement` the command with the most inputs, `/mentions` the one that also reads the
+    // competitors' share of voice first.
     let writes = n * 5;
-    let (logs, reply) = timed(writes, |i| {
-        let day = today - chrono::Duration::days(i as i64);
-        let dispatcher = dispatcher.clone();
-        async move {
-            command(
-                &dispatcher,
-                &format!("/mentions mentions:{i} brand:\"Bench Brand\" platform:x date:{day}"),
-            )
+    let path = folder.join("bench.db");
+    for (name, rows, options) in [
+        ("/ctr", 2, "clicks:{i} impressions:{j}"),
+        (
+            "/engagement",
+            3,
+            "applause:{i} conversation:{i} amplification:{j}",
+        ),
+        ("/mentions", 1, "mentions:{i}"),
+    ] {
+        // In rounds, alternating with C SQLite, so that a slow spell of the machine's disk
+        // weighs on both sides alike.
+        let mut logs = Timings(Vec::with_capacity(writes));
+        let mut raw = Duration::ZERO;
+        let per_round = writes.div_ceil(ROUNDS);
+        for round in 0..ROUNDS {
+            let (times, reply) = timed(per_round, |i| {
+                let i = round * per_round + i;
+                let day = today - chrono::Duration::days(i as i64);
+                let options = options
+                    .replace("{i}", &i.to_string())
+                    .replace("{j}", &(i + 100).to_string());
+                let dispatcher = dispatcher.clone();
+                async move {
+                    command(
+                        &dispatcher,
+                        &format!("{name} {options} brand:\"Bench Brand\" platform:x date:{day}"),
+                    )
+                    .await
+                }
+            })
+            .await?;
+            check(
+                !reply.ephemeral
+                    && reply
+                        .embeds
+                        .iter()
+                        .any(|e| e.fields.iter().any(|f| f.name == "Stored")),
+                "a stored snapshot",
+            )?;
+            logs.0.extend(times.0);
+            let (path, synchronous) = (path.clone(), database.synchronous);
+            let first = round * per_round;
+            raw += tokio::task::spawn_blocking(move || {
+                sqlite::sqlite_writes(&path, synchronous, rows, first..first + per_round)
+            })
             .await
+            .map_err(|e| failed(&e.to_string()))??;
         }
-    })
-    .await?;
-    check(
-        !reply.ephemeral
-            && reply
-                .embeds
-                .iter()
-                .any(|e| e.fields.iter().any(|f| f.name == "Stored")),
-        "a stored snapshot",
-    )?;
-    sqlx::query("CREATE TABLE IF NOT EXISTS bench_raw (k INTEGER PRIMARY KEY, v INTEGER NOT NULL)")
-        .execute(store.pool())
-        .await?;
-    let (raw, _) = timed(writes, |i| {
-        let pool = store.pool().clone();
-        async move {
-            let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query("INSERT OR REPLACE INTO bench_raw (k, v) VALUES (?, ?)")
-                .bind(i as i64)
-                .bind(i as i64)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            Ok(())
-        }
-    })
-    .await?;
-    let rate = writes as f64 / logs.total().as_secs_f64();
-    let raw_rate = writes as f64 / raw.total().as_secs_f64();
-    writeln!(
-        out,
-        "| logging command (`/mentions` with a brand), `synchronous = {}` | {} | {} | {} ({:.0}/s vs {:.0}/s) | {:.0}% of the raw rate | p99 < 2 ms, ≥ 50% of raw |",
-        database.synchronous,
-        ms(logs.percentile(50)),
-        ms(logs.percentile(99)),
-        ms(raw.percentile(50)),
-        rate,
-        raw_rate,
-        rate / raw_rate * 100.0
-    )
-    .ok();
+        let writes = per_round * ROUNDS;
+        let rate = writes as f64 / logs.total().as_secs_f64();
+        let raw_rate = writes as f64 / raw.as_secs_f64();
+        writeln!(
+            out,
+            "| logging command (`{name}` with a brand, {rows} row{} per transaction), `synchronous = {}` | {} | {} | {:.0}/s vs {:.0}/s | {:.0}% of C SQLite's rate | p99 < 2 ms, ≥ 50% of C SQLite |",
+            if rows == 1 { "" } else { "s" },
+            database.synchronous,
+            ms(logs.percentile(50)),
+            ms(logs.percentile(99)),
+            rate,
+            raw_rate,
+            rate / raw_rate * 100.0
+        )
+        .ok();
+    }
 
     // /report over 90 days against one hand-written aggregate.
     let (brand, landscape) = demo::brand_name(0);
@@ -422,25 +445,6 @@ fn row(out: &mut String, work: &str, ours: &Timings, direct: &Timings, target: &
     .ok();
 }
 
-/// The report's aggregate as one hand-written query: both periods in one pass over the
-/// brand's key range, the last value of each period found by the greatest `day|value`.
-const DIRECT_REPORT: &str = "SELECT series, platform,
-        SUM(CASE WHEN day >= ?2 THEN value END), MAX(CASE WHEN day >= ?2 THEN value END),
-        MAX(CASE WHEN day >= ?2 THEN day || '|' || value END),
-        SUM(CASE WHEN day < ?2 THEN value END), MAX(CASE WHEN day < ?2 THEN value END),
-        MAX(CASE WHEN day < ?2 THEN day || '|' || value END)
-    FROM snapshots WHERE guild_id = ?4 AND brand_id = ?5 AND day BETWEEN ?1 AND ?3
-    GROUP BY series, platform";
-
-/// The comparison's aggregate as one hand-written query: engagements summed and the last
-/// followers per brand and platform.
-const DIRECT_COMPARE: &str = "SELECT brand_id, platform,
-        SUM(CASE WHEN series = 'engagements' THEN value END),
-        MAX(CASE WHEN series = 'followers' THEN day || '|' || value END)
-    FROM snapshots WHERE guild_id = ?3 AND brand_id IN (SELECT value FROM json_each(?4))
-      AND day BETWEEN ?1 AND ?2 AND series IN ('engagements', 'followers')
-    GROUP BY brand_id, platform";
-
 /// `rows` CSV rows with distinct keys, the way a team's export looks.
 fn import_csv(rows: usize, today: chrono::NaiveDate) -> Vec<u8> {
     const SERIES: [&str; 15] = [
@@ -476,68 +480,6 @@ fn import_csv(rows: usize, today: chrono::NaiveDate) -> Vec<u8> {
         .ok();
     }
     csv.into_bytes()
-}
-
-/// The same rows written directly in one transaction, in 500-row statements, into a table
-/// shaped like `snapshots` (the same columns, key and index): what SQLite needs to store these
-/// rows, without reading, checking or resolving anything.
-async fn raw_bulk_insert(store: &Store, csv: &[u8]) -> Result<Duration> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS bench_bulk (
-             guild_id INTEGER, brand_id INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER,
-             logged_by INTEGER, logged_at TEXT, source TEXT,
-             PRIMARY KEY (guild_id, brand_id, day, series, platform)) WITHOUT ROWID",
-    )
-    .execute(store.pool())
-    .await?;
-    sqlx::query("CREATE INDEX IF NOT EXISTS bench_bulk_by_day ON bench_bulk (guild_id, series, platform, day, value)")
-        .execute(store.pool())
-        .await?;
-    let text = String::from_utf8_lossy(csv);
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').collect())
-        .collect();
-    let logged_at = Utc::now().to_rfc3339();
-    const BATCH: usize = 500;
-    let statement = |n: usize| {
-        format!(
-            "INSERT INTO bench_bulk VALUES {}",
-            vec!["(?, ?, ?, ?, ?, ?, ?, ?, 'import')"; n].join(", ")
-        )
-    };
-    let full = statement(BATCH);
-    let started = Instant::now();
-    let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await?;
-    for chunk in rows.chunks(BATCH) {
-        let sql = if chunk.len() == BATCH {
-            full.clone()
-        } else {
-            statement(chunk.len())
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for row in chunk {
-            // The brand's number stands in for its id, as the import resolves names to ids.
-            let brand: i64 = row[1]
-                .rsplit(' ')
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            query = query
-                .bind(IMPORT_GUILD as i64)
-                .bind(brand)
-                .bind(row[2])
-                .bind(row[3])
-                .bind(row[0])
-                .bind(row[4].parse::<i64>().unwrap_or(0))
-                .bind(1_i64)
-                .bind(&logged_at);
-        }
-        query.execute(&mut *tx).await?;
-    }
-    tx.commit().await?;
-    Ok(started.elapsed())
 }
 
 /// A line of /proc/self/status in KiB (Linux only).
