@@ -161,7 +161,7 @@ pub const PREVIOUS_VALUE: &str =
 /// it overwrites in `replaced_value`, and returns, for each row it wrote, the series, the value
 /// it replaced (NULL for a new one) and the brand's name. No rows means no such brand.
 /// (`WHERE` before `ON CONFLICT` is SQLite's way of telling an upsert from a join.)
-pub const LOG_SNAPSHOT: &str = "INSERT INTO snapshots
+const LOG_SNAPSHOT: &str = "INSERT INTO snapshots
         (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source,
          replaced_value)
     SELECT b.guild_id, b.id, ?3, v.column1, ?4, v.column2, ?5, ?6, ?7, NULL
