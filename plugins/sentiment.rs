@@ -5,12 +5,15 @@
 //! negative) to +100 (all positive). Counts add up over a period.
 //!
 //! Instead of counts, `text` scores one post with VADER, a lexicon-and-rules sentiment model built
-//! for social media (the `vader_sentiment` crate). A single text is a calculator result and is not
-//! stored: a day's sentiment is the counts, and one scored post would replace them.
+//! for social media, scoring as the reference Python vaderSentiment 3.3.2 does (the
+//! `vader-parity` crate; `tests/fixtures/vader_reference.json` holds the reference's own scores,
+//! made by `scripts/vader_reference.py`). A single text is a calculator result and is not stored:
+//! a day's sentiment is the counts, and one scored post would replace them.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::LazyLock;
 
-use vader_sentiment::SentimentIntensityAnalyzer;
+use vader_parity::{SentimentIntensityAnalyzer, SentimentScores};
 
 use super::prelude::*;
 
@@ -24,6 +27,10 @@ const SERIES: &[Series] = &[
 
 /// VADER's own cut-offs on its compound score for calling a text positive or negative.
 const VADER_THRESHOLD: f64 = 0.05;
+
+/// Built once: reading the lexicons takes milliseconds, scoring a post microseconds.
+static ANALYZER: LazyLock<SentimentIntensityAnalyzer> =
+    LazyLock::new(SentimentIntensityAnalyzer::new);
 
 impl Plugin for Sentiment {
     fn command(&self) -> CommandSpec {
@@ -131,36 +138,41 @@ fn from_counts(positive: i64, negative: i64, neutral: i64) -> Result<Calculation
     })
 }
 
-fn score_text(text: &str) -> Result<Calculation, UserError> {
-    // The model is a port of a Python library that indexes freely; a panic on some odd input must
-    // become an error for that one command, not the end of the process.
-    let scores = catch_unwind(AssertUnwindSafe(|| {
-        SentimentIntensityAnalyzer::new()
-            .polarity_scores(text)
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect::<std::collections::HashMap<_, _>>()
-    }))
-    .map_err(|_| UserError::InvalidOption {
-        option: "text",
-        accepts: "ordinary text (this one could not be scored)".to_string(),
-    })?;
-    let score = |key: &str| scores.get(key).copied().unwrap_or(0.0);
-    let compound = score("compound");
-    let verdict = if compound >= VADER_THRESHOLD {
+/// The reference's four scores for a text: neg, neu and pos to 3 decimals, compound to 4.
+fn scores(text: &str) -> Result<SentimentScores, UserError> {
+    // The model promises to score any text without panicking; should some odd input prove it
+    // wrong, that must refuse this one command, not end the process.
+    catch_unwind(AssertUnwindSafe(|| ANALYZER.polarity_scores(text))).map_err(|_| {
+        UserError::InvalidOption {
+            option: "text",
+            accepts: "ordinary text (this one could not be scored)".to_string(),
+        }
+    })
+}
+
+fn verdict(compound: f64) -> &'static str {
+    if compound >= VADER_THRESHOLD {
         "positive"
     } else if compound <= -VADER_THRESHOLD {
         "negative"
     } else {
         "neutral"
-    };
+    }
+}
+
+fn score_text(text: &str) -> Result<Calculation, UserError> {
+    let scores = scores(text)?;
+    let compound = scores.compound;
     Ok(Calculation {
-        headline: format!("Sentiment of the text: {verdict} ({compound:+.2})"),
+        headline: format!(
+            "Sentiment of the text: {} ({compound:+.2})",
+            verdict(compound)
+        ),
         formula: "VADER compound score, from -1 (most negative) to +1 (most positive); ±0.05 and beyond counts as positive or negative".to_string(),
         fields: vec![
-            Field::inline("Positive", percent(score("pos") * 100.0)),
-            Field::inline("Neutral", percent(score("neu") * 100.0)),
-            Field::inline("Negative", percent(score("neg") * 100.0)),
+            Field::inline("Positive", percent(scores.pos * 100.0)),
+            Field::inline("Neutral", percent(scores.neu * 100.0)),
+            Field::inline("Negative", percent(scores.neg * 100.0)),
         ],
         notes: Vec::new(),
         store: Vec::new(),
@@ -217,6 +229,88 @@ mod tests {
             angry.headline
         );
         assert!(happy.store.is_empty());
+    }
+
+    #[test]
+    fn the_texts_the_old_model_misread_get_the_references_verdicts() {
+        for (text, headline) in [
+            (
+                "The package arrived today!!!",
+                "Sentiment of the text: neutral (+0.00)",
+            ),
+            (
+                "No one liked it.",
+                "Sentiment of the text: negative (-0.55)",
+            ),
+            (
+                "That cake is to die for",
+                "Sentiment of the text: negative (-0.60)",
+            ),
+            (
+                "The food was at least good.",
+                "Sentiment of the text: positive (+0.44)",
+            ),
+        ] {
+            let result = calculate(&Sentiment, &format!("text:\"{text}\"")).unwrap();
+            assert_eq!(result.headline, headline, "{text}");
+        }
+    }
+
+    /// A text and its scores from the reference, Python vaderSentiment 3.3.2.
+    #[derive(serde::Deserialize)]
+    struct Reference {
+        group: String,
+        text: String,
+        neg: f64,
+        neu: f64,
+        pos: f64,
+        compound: f64,
+        verdict: String,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        reference: String,
+        rows: Vec<Reference>,
+    }
+
+    /// Zero tolerance: the fixture holds the reference's published values, already rounded by
+    /// Python's `round` (3 decimals, 4 for compound), and the plugin rounds the same way, so
+    /// equal scores are the same f64. Any difference is a different digit in what a user reads.
+    #[test]
+    fn the_plugin_scores_every_reference_text_as_python_vader_does() {
+        let fixture: Fixture =
+            serde_json::from_str(include_str!("../tests/fixtures/vader_reference.json")).unwrap();
+        assert_eq!(fixture.reference, "vaderSentiment 3.3.2");
+        assert!(fixture.rows.len() >= 150, "{} texts", fixture.rows.len());
+        let mut differing = Vec::new();
+        for row in &fixture.rows {
+            let ours = scores(&row.text).unwrap();
+            let reply = score_text(&row.text).unwrap();
+            let fields: Vec<&str> = reply.fields.iter().map(|f| f.value.as_str()).collect();
+            let same_scores = (ours.neg, ours.neu, ours.pos, ours.compound)
+                == (row.neg, row.neu, row.pos, row.compound);
+            let same_reply = reply.headline
+                == format!(
+                    "Sentiment of the text: {} ({:+.2})",
+                    row.verdict, row.compound
+                )
+                && fields == [row.pos, row.neu, row.neg].map(|v| percent(v * 100.0));
+            if !(same_scores && same_reply) {
+                differing.push(format!(
+                    "[{}] {:?}\n  reference: neg {} neu {} pos {} compound {} {}\n  plugin:    neg {} neu {} pos {} compound {} / {:?} {fields:?}",
+                    row.group, row.text, row.neg, row.neu, row.pos, row.compound, row.verdict,
+                    ours.neg, ours.neu, ours.pos, ours.compound, reply.headline,
+                ));
+            }
+        }
+        assert!(
+            differing.is_empty(),
+            "{} of {} texts differ from the reference:\n{}",
+            differing.len(),
+            fixture.rows.len(),
+            differing.join("\n")
+        );
     }
 
     #[test]
