@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::analysis::{metric, metric_option, period, period_option, platform_option, sum_totals};
-use crate::chart::{self, Line};
+use crate::chart::{self, Chart, Line, Step};
 use crate::command::{CommandSpec, Embed, File, OptionSpec, Options, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
 use crate::period::Period;
-use crate::plugin::{Aggregate, Plugin, Totals, Unit};
+use crate::plugin::{Aggregate, Plugin, Totals};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Brand, Stored};
@@ -74,25 +74,27 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             period.to
         )));
     }
-    let percent = plugin.unit() == Unit::Percent;
     let chart_title = format!("{} · {title}", plugin.label());
-    let png = chart::draw(
-        chart_title.clone(),
-        (period.from, period.to),
+    let chart = Chart {
+        metric: plugin.label().to_string(),
+        unit: plugin.unit(),
+        scope: title,
+        platform: platform.map(str::to_string),
+        period,
+        step: step(period),
         lines,
-        percent,
-    )
-    .await
-    .map_err(crate::error::Error::Chart)?;
-    let step = if period.days() <= DAILY_POINTS_UP_TO {
-        "day"
-    } else {
-        "week"
+    };
+    let png = chart::draw(chart, ctx.settings.charts.theme)
+        .await
+        .map_err(crate::error::Error::Chart)?;
+    let per = match step(period) {
+        Step::Day => "day",
+        Step::Week => "week",
     };
     Ok(Reply {
         embeds: vec![Embed {
             title: chart_title,
-            description: format!("{period}, one point per {step}."),
+            description: format!("{period}, one point per {per}."),
             ..Embed::default()
         }],
         attachments: vec![File {
@@ -101,6 +103,15 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }],
         ..Reply::default()
     })
+}
+
+/// What one point of a trend over `period` stands for.
+pub fn step(period: Period) -> Step {
+    if period.days() <= DAILY_POINTS_UP_TO {
+        Step::Day
+    } else {
+        Step::Week
+    }
 }
 
 /// The chart's lines: per brand (across platforms, or the one platform asked for), or per
@@ -139,7 +150,7 @@ pub fn lines(
     per_brand: bool,
     values: Vec<Stored>,
 ) -> Vec<Line> {
-    let weekly = period.days() > DAILY_POINTS_UP_TO;
+    let weekly = step(period) == Step::Week;
     let bucket = |day: NaiveDate| {
         if weekly {
             day - Duration::days(i64::from(day.weekday().num_days_from_monday()))
@@ -193,6 +204,10 @@ pub fn lines(
     }
     lines
         .into_iter()
-        .map(|(label, points)| Line { label, points })
+        .map(|(label, points)| Line {
+            competitor: per_brand && brands.iter().any(|b| b.name == label && b.competitor),
+            label,
+            points,
+        })
         .collect()
 }
