@@ -7,7 +7,8 @@
 //! on white, black on dark). Once a chart has more lines than colours, the colours repeat
 //! dashed, then dotted, then with markers, so twenty lines still differ. Our brands come first
 //! in the legend and take the first colours; when a chart mixes ours and competitors', ours are
-//! drawn thick and solid and the competitors' thin, so a slide shows at once which is which.
+//! drawn thick and solid in colours no competitor gets, and the competitors' thin, so a slide
+//! shows at once which is which.
 
 use plotters::style::RGBColor;
 use serde::{Deserialize, Deserializer};
@@ -177,16 +178,15 @@ pub fn legend_order(competitor: &[bool]) -> Vec<usize> {
     order
 }
 
-/// The style of the line at `rank` in the legend order: a colour from the palette; after the
-/// palette, the same colours dashed, then dotted; after those, each again with square, then
+/// The style of the line at `place` among lines sharing `colours`: a colour from them; after
+/// them, the same colours dashed, then dotted; after those, each again with square, then
 /// triangle markers on every point.
-pub fn line_style(theme: Theme, rank: usize, emphasis: Emphasis) -> LineStyle {
+fn line_style(colours: &[RGBColor], place: usize, emphasis: Emphasis) -> LineStyle {
     const DASHES: [Dash; 3] = [Dash::Solid, Dash::Dashed, Dash::Dotted];
     const MARKERS: [Marker; 3] = [Marker::Circle, Marker::Square, Marker::Triangle];
-    let palette = theme.palette();
-    let round = rank / palette.len();
+    let round = place / colours.len();
     LineStyle {
-        colour: palette[rank % palette.len()],
+        colour: colours[place % colours.len()],
         width: emphasis.width(),
         dash: DASHES[round % DASHES.len()],
         marker: MARKERS[(round / DASHES.len()) % MARKERS.len()],
@@ -194,12 +194,26 @@ pub fn line_style(theme: Theme, rank: usize, emphasis: Emphasis) -> LineStyle {
     }
 }
 
-/// Every line's style, indexed like `competitor` (one flag per line).
+/// Every line's style, indexed like `competitor` (one flag per line). Lines take the palette's
+/// colours in legend order; when a chart mixes ours and competitors', our brands' colours are
+/// theirs alone (as long as colours remain for the competitors), so no competitor's line can
+/// pass for ours.
 pub fn line_styles(theme: Theme, competitor: &[bool]) -> Vec<LineStyle> {
+    let palette = theme.palette();
     let emphases = emphases(competitor);
-    let mut styles = vec![line_style(theme, 0, Emphasis::Plain); competitor.len()];
+    let ours = competitor.iter().filter(|c| !**c).count();
+    let reserved = if emphases.contains(&Emphasis::Ours) && ours < palette.len() {
+        ours
+    } else {
+        0
+    };
+    let mut styles = vec![line_style(palette, 0, Emphasis::Plain); competitor.len()];
     for (rank, line) in legend_order(competitor).into_iter().enumerate() {
-        styles[line] = line_style(theme, rank, emphases[line]);
+        styles[line] = if competitor[line] && reserved > 0 {
+            line_style(&palette[reserved..], rank - ours, emphases[line])
+        } else {
+            line_style(palette, rank, emphases[line])
+        };
     }
     styles
 }
@@ -337,9 +351,15 @@ mod tests {
                 assert_eq!(style.dash, Dash::Solid);
             }
         }
-        // Ours take the first colours of the palette.
+        // Ours take the first colours of the palette, and no competitor takes them.
         assert_eq!(styles[5].colour, LIGHT_PALETTE[0]);
         assert_eq!(styles[17].colour, LIGHT_PALETTE[1]);
+        for (i, style) in styles.iter().enumerate().filter(|(i, _)| competitor[*i]) {
+            assert!(
+                !LIGHT_PALETTE[..2].contains(&style.colour),
+                "competitor {i} looks like ours"
+            );
+        }
     }
 
     #[test]
