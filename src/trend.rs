@@ -81,20 +81,25 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         scope: title,
         platform: platform.map(str::to_string),
         period,
-        step: step(period),
+        step: if period.days() <= DAILY_POINTS_UP_TO {
+            Step::Day
+        } else {
+            Step::Week
+        },
         lines,
     };
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
-    let per = match step(period) {
-        Step::Day => "day",
-        Step::Week => "week",
+    let step = if period.days() <= DAILY_POINTS_UP_TO {
+        "day"
+    } else {
+        "week"
     };
     Ok(Reply {
         embeds: vec![Embed {
             title: chart_title,
-            description: format!("{period}, one point per {per}."),
+            description: format!("{period}, one point per {step}."),
             ..Embed::default()
         }],
         attachments: vec![File {
@@ -103,15 +108,6 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }],
         ..Reply::default()
     })
-}
-
-/// What one point of a trend over `period` stands for.
-pub fn step(period: Period) -> Step {
-    if period.days() <= DAILY_POINTS_UP_TO {
-        Step::Day
-    } else {
-        Step::Week
-    }
 }
 
 /// The chart's lines: per brand (across platforms, or the one platform asked for), or per
@@ -150,7 +146,7 @@ pub fn lines(
     per_brand: bool,
     values: Vec<Stored>,
 ) -> Vec<Line> {
-    let weekly = step(period) == Step::Week;
+    let weekly = period.days() > DAILY_POINTS_UP_TO;
     let bucket = |day: NaiveDate| {
         if weekly {
             day - Duration::days(i64::from(day.weekday().num_days_from_monday()))

@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
+use super::Step;
 use crate::numbers::thousands;
 use crate::period::Period;
 use crate::plugin::Unit;
@@ -44,6 +45,18 @@ pub fn x_fraction(day: NaiveDate, span: Period) -> f64 {
     }
     let offset = (day - span.from).num_days().clamp(0, last);
     offset as f64 / last as f64
+}
+
+/// A line's points split where days (or weeks) have no value, so that a line never bridges a
+/// gap as if the days in it had been logged.
+pub fn runs(points: &[(NaiveDate, f64)], step: Step) -> Vec<&[(NaiveDate, f64)]> {
+    let most = match step {
+        Step::Day => 1,
+        Step::Week => 7,
+    };
+    points
+        .chunk_by(|a, b| (b.0 - a.0).num_days() <= most)
+        .collect()
 }
 
 /// How far apart the marks between the ends are.
@@ -345,6 +358,26 @@ mod tests {
         );
         assert_eq!(x_fraction(day("2025-12-29"), ytd), 0.0);
         assert_eq!(x_fraction(day("2026-12-02"), ytd), 1.0);
+    }
+
+    #[test]
+    fn a_line_breaks_where_days_or_weeks_have_no_value() {
+        let points: Vec<(NaiveDate, f64)> =
+            ["2026-11-01", "2026-11-02", "2026-11-04", "2026-11-05"]
+                .into_iter()
+                .map(|d| (day(d), 1.0))
+                .collect();
+        let daily: Vec<usize> = runs(&points, Step::Day).iter().map(|r| r.len()).collect();
+        assert_eq!(daily, [2, 2]);
+        assert_eq!(runs(&points, Step::Week).len(), 1);
+        // Weekly points on Mondays, the first one clamped to the period's start; one week missing.
+        let weekly: Vec<(NaiveDate, f64)> = ["2026-01-01", "2026-01-05", "2026-01-19"]
+            .into_iter()
+            .map(|d| (day(d), 1.0))
+            .collect();
+        let weeks: Vec<usize> = runs(&weekly, Step::Week).iter().map(|r| r.len()).collect();
+        assert_eq!(weeks, [2, 1]);
+        assert!(runs(&[], Step::Day).is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontStyle, FontTransform, register_font};
 
-use super::axes::{Tick, value_title, x_fraction};
+use super::axes::{Tick, runs, value_title, x_fraction};
 use super::layout::{
     CANVAS_WIDTH, Layout, Row, SAMPLE, SCALE, SUBTITLE_SIZE, TEXT_SIZE, TITLE_SIZE,
 };
@@ -154,16 +154,23 @@ impl<'a> Canvas<'_, 'a> {
 
     /// One line of data, with markers on its points where they are far enough apart to tell
     /// (or where the marker's shape is what tells the line apart).
-    pub fn line(&self, points: &[(NaiveDate, f64)], style: &LineStyle) -> Drawn<'a> {
+    pub fn line(&self, points: &[(NaiveDate, f64)], step: Step, style: &LineStyle) -> Drawn<'a> {
         let path: Vec<(i32, i32)> = points.iter().map(|p| self.at(p.0, p.1)).collect();
-        self.stroke(&path, style)?;
         let closest = path
             .windows(2)
             .map(|w| f64::from(w[1].0 - w[0].0))
             .fold(f64::MAX, f64::min);
-        if style.always_marked || closest >= MARKED_SPACING {
-            for point in &path {
-                self.marker(*point, style)?;
+        let marked = style.always_marked || closest >= MARKED_SPACING;
+        let mut start = 0;
+        for run in runs(points, step) {
+            let run_path = &path[start..start + run.len()];
+            start += run.len();
+            self.stroke(run_path, style)?;
+            // A point alone between gaps has no line to show it.
+            if marked || run_path.len() == 1 {
+                for point in run_path {
+                    self.marker(*point, style)?;
+                }
             }
         }
         Ok(())

@@ -118,18 +118,23 @@ pub async fn draw(chart: Chart, theme: Theme) -> Result<Vec<u8>, String> {
 /// Draws `chart` as a PNG of [`WIDTH`] by [`HEIGHT`] pixels.
 pub fn render(chart: &Chart, theme: Theme) -> Result<Vec<u8>, String> {
     canvas::load_font();
-    // Only points that can be placed: a value that is not a number has no height.
+    // Only points that can be placed (a value that is not a number has no height), in order of
+    // their days so that a path never runs back.
     let lines: Vec<Line> = chart
         .lines
         .iter()
-        .map(|line| Line {
-            points: line
+        .map(|line| {
+            let mut points: Vec<(NaiveDate, f64)> = line
                 .points
                 .iter()
                 .copied()
                 .filter(|p| p.1.is_finite())
-                .collect(),
-            ..line.clone()
+                .collect();
+            points.sort_by_key(|p| p.0);
+            Line {
+                points,
+                ..line.clone()
+            }
         })
         .filter(|line| !line.points.is_empty())
         .collect();
@@ -181,7 +186,7 @@ pub fn render(chart: &Chart, theme: Theme) -> Result<Vec<u8>, String> {
         order.sort_by_key(|&i| !competitor[i]);
         for i in order {
             canvas
-                .line(&lines[i].points, &styles[i])
+                .line(&lines[i].points, chart.step, &styles[i])
                 .map_err(|e| e.to_string())?;
         }
         canvas.legend(&lines, &styles).map_err(|e| e.to_string())?;
