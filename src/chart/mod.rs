@@ -15,7 +15,7 @@ mod canvas;
 pub mod layout;
 pub mod style;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use plotters::prelude::*;
 
 use crate::period::Period;
@@ -80,7 +80,7 @@ impl Chart {
         let days = period.days();
         let mut subtitle = if period.from == period.to {
             period.to.format("%b %-d, %Y").to_string()
-        } else if period.from.format("%Y").to_string() == period.to.format("%Y").to_string() {
+        } else if period.from.year() == period.to.year() {
             format!(
                 "{} – {} ({days} days)",
                 period.from.format("%b %-d"),
