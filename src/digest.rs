@@ -127,9 +127,16 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         let span = Period::ending(week.to, CHART_DAYS);
         let lines = trend_lines(ctx, plugin, &brands, span, None, true).await?;
         if !lines.is_empty() {
-            let percent = plugin.unit() == Unit::Percent;
-            let title = format!("{} · {scope} · last {CHART_DAYS} days", plugin.label());
-            let png = chart::draw(title, (span.from, span.to), lines, percent)
+            let chart = chart::Chart {
+                metric: plugin.label().to_string(),
+                unit: plugin.unit(),
+                scope: scope.clone(),
+                platform: None,
+                period: span,
+                step: chart::Step::Day,
+                lines,
+            };
+            let png = chart::draw(chart, ctx.settings.charts.theme)
                 .await
                 .map_err(Error::Chart)?;
             attachments.push(File {

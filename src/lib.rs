@@ -27,7 +27,7 @@
 //! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
-//!   timezone), [`chart`] (PNG line charts), [`benchmarks`] (industry figures), [`settings`]
+//!   timezone), [`chart`] (PNG line charts for slides), [`benchmarks`] (industry figures), [`settings`]
 //!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording).
 //! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
 //!   [`bench`] (the performance measurements of BENCHMARKS.md).

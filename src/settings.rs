@@ -15,6 +15,7 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer};
 
+use crate::chart::Theme;
 use crate::error::{Error, Result};
 
 /// Where settings are read from when `--config` is not given.
@@ -34,6 +35,7 @@ pub struct Settings {
     pub logging: LoggingSettings,
     pub discord: DiscordSettings,
     pub digest: DigestSettings,
+    pub charts: ChartSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +84,13 @@ impl Default for DigestSettings {
             chart_metric: String::new(),
         }
     }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChartSettings {
+    /// The background charts are drawn on: "light" (for slides and documents) or "dark".
+    pub theme: Theme,
 }
 
 /// How hard SQLite works to make a commit survive a power cut (`PRAGMA synchronous`).
@@ -169,6 +178,7 @@ impl Default for Settings {
             logging: LoggingSettings::default(),
             discord: DiscordSettings::default(),
             digest: DigestSettings::default(),
+            charts: ChartSettings::default(),
         }
     }
 }
@@ -299,13 +309,22 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("digest.catch_up"), "{err}");
+        let err = Settings::parse("[charts]\ntheme = \"pink\"", path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("charts.theme") && err.contains("\"dark\""),
+            "{err}"
+        );
     }
 
     #[test]
     fn settings_are_typed_as_they_are_read() {
         let path = Path::new("x.toml");
-        let text = "timezone = \"Europe/Bucharest\"\n[digest]\ncatch_up = \"30m\"\n[database]\nsynchronous = \"normal\"";
+        let text = "timezone = \"Europe/Bucharest\"\n[digest]\ncatch_up = \"30m\"\n[database]\nsynchronous = \"normal\"\n[charts]\ntheme = \"dark\"";
         let settings = Settings::parse(text, path).unwrap();
+        assert_eq!(settings.charts.theme, Theme::Dark);
+        assert_eq!(Settings::default().charts.theme, Theme::Light);
         assert_eq!(settings.timezone, Tz::Europe__Bucharest);
         assert_eq!(settings.digest.catch_up, Duration::minutes(30));
         assert_eq!(settings.database.synchronous, Synchronous::Normal);

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Duration, NaiveDate};
 
 use crate::analysis::{metric, metric_option, period, period_option, platform_option, sum_totals};
-use crate::chart::{self, Line};
+use crate::chart::{self, Chart, Line, Step};
 use crate::command::{CommandSpec, Embed, File, OptionSpec, Options, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
 use crate::period::Period;
-use crate::plugin::{Aggregate, Plugin, Totals, Unit};
+use crate::plugin::{Aggregate, Plugin, Totals};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Brand, Stored};
@@ -74,16 +74,23 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             period.to
         )));
     }
-    let percent = plugin.unit() == Unit::Percent;
     let chart_title = format!("{} · {title}", plugin.label());
-    let png = chart::draw(
-        chart_title.clone(),
-        (period.from, period.to),
+    let chart = Chart {
+        metric: plugin.label().to_string(),
+        unit: plugin.unit(),
+        scope: title,
+        platform: platform.map(str::to_string),
+        period,
+        step: if period.days() <= DAILY_POINTS_UP_TO {
+            Step::Day
+        } else {
+            Step::Week
+        },
         lines,
-        percent,
-    )
-    .await
-    .map_err(crate::error::Error::Chart)?;
+    };
+    let png = chart::draw(chart, ctx.settings.charts.theme)
+        .await
+        .map_err(crate::error::Error::Chart)?;
     let step = if period.days() <= DAILY_POINTS_UP_TO {
         "day"
     } else {
@@ -193,6 +200,10 @@ pub fn lines(
     }
     lines
         .into_iter()
-        .map(|(label, points)| Line { label, points })
+        .map(|(label, points)| Line {
+            competitor: per_brand && brands.iter().any(|b| b.name == label && b.competitor),
+            label,
+            points,
+        })
         .collect()
 }

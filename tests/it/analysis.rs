@@ -124,6 +124,55 @@ async fn a_trend_is_a_png_chart_written_next_to_the_console() {
     );
 }
 
+/// How many pixels of `rgb` a column of the PNG holds, in the middle of the columns that hold
+/// any: a flat line's thickness, whatever its markers and legend sample add.
+fn thickness(png: &[u8], rgb: [u8; 3]) -> usize {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut bytes = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut bytes).unwrap();
+    let (width, height) = (info.width as usize, info.height as usize);
+    let near = |at: usize| (0..3).all(|c| bytes[at * 3 + c].abs_diff(rgb[c]) <= 12);
+    let mut columns: Vec<usize> = (0..width)
+        .map(|x| (0..height).filter(|y| near(y * width + x)).count())
+        .filter(|n| *n > 0)
+        .collect();
+    columns.sort_unstable();
+    columns.get(columns.len() / 2).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_landscape_trend_draws_our_brand_in_the_first_colour_thicker_than_a_competitor() {
+    let db = TestDb::new();
+    let mut input = String::from(
+        "/brand add name:Rival landscape:coffee competitor:true\n/brand add name:Acme landscape:coffee\n",
+    );
+    for day in 1..=20 {
+        for (brand, impressions) in [("Acme", 1_000), ("Rival", 3_000)] {
+            writeln!(
+                input,
+                "/impressions impressions:{impressions} brand:{brand} platform:x date:2026-11-{day:02}"
+            )
+            .unwrap();
+        }
+    }
+    input.push_str("/trend metric:impressions landscape:coffee period:2026-11-01..2026-11-20\n");
+    let folder = db.dir.path().join("files");
+    let (out, _, _) = db.console(&["--files", &folder.display().to_string()], &input);
+    let png = std::fs::read(folder.join("trend.png")).expect(&out);
+    // The light theme's Okabe-Ito blue goes to our brand, listed first; vermillion to the next.
+    let (ours, theirs) = (
+        thickness(&png, [0x00, 0x72, 0xB2]),
+        thickness(&png, [0xD5, 0x5E, 0x00]),
+    );
+    assert!(theirs >= 1, "the competitor's line is not drawn");
+    assert!(
+        ours > theirs,
+        "ours is {ours} pixels thick, the competitor's {theirs}"
+    );
+}
+
 #[tokio::test]
 async fn benchmarks_name_their_source_and_hold_a_brand_against_them() {
     let db = TestDb::new();
