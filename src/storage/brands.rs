@@ -99,22 +99,45 @@ macro_rules! impl_brands {
                     .await?)
             }
 
+            /// Creates a brand; `None` if another process created one of that name meanwhile
+            /// (PostgreSQL runs such writes side by side; SQLite one after the other).
             pub(super) async fn create_brand(
                 tx: &mut Transaction<'static, $db>,
                 guild: i64,
                 name: &str,
                 at: DateTime<Utc>,
-            ) -> Result<i64> {
+            ) -> Result<Option<i64>> {
                 Ok(sqlx::query_scalar(
                     "INSERT INTO brands (guild_id, name, name_key, created_at)
-                     VALUES ($1, $2, $3, $4) RETURNING id",
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (guild_id, name_key) DO NOTHING RETURNING id",
                 )
                 .bind(guild)
                 .bind(name.trim())
                 .bind(brand_key(name))
                 .bind(at)
-                .fetch_one(&mut **tx)
+                .fetch_optional(&mut **tx)
                 .await?)
+            }
+
+            /// The brand's id, creating it if the guild has none of that name; and whether it
+            /// was created.
+            pub(super) async fn find_or_create_brand(
+                tx: &mut Transaction<'static, $db>,
+                guild: i64,
+                name: &str,
+                at: DateTime<Utc>,
+            ) -> Result<(i64, bool)> {
+                if let Some((id, _)) = Self::find_brand(tx, guild, name).await? {
+                    return Ok((id, false));
+                }
+                if let Some(id) = Self::create_brand(tx, guild, name, at).await? {
+                    return Ok((id, true));
+                }
+                let (id, _) = Self::find_brand(tx, guild, name)
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
+                Ok((id, false))
             }
 
             /// A landscape whose last brand left it is gone too.
@@ -170,10 +193,8 @@ macro_rules! impl_brands {
                 let guild = guild(guild_id);
                 retrying!(async {
                     let mut tx = self.begin_write().await?;
-                    let (brand_id, created) = match Self::find_brand(&mut tx, guild, name).await? {
-                        Some((id, _)) => (id, false),
-                        None => (Self::create_brand(&mut tx, guild, name, at).await?, true),
-                    };
+                    let (brand_id, created) =
+                        Self::find_or_create_brand(&mut tx, guild, name, at).await?;
                     if let Some(competitor) = competitor {
                         sqlx::query("UPDATE brands SET competitor = $1 WHERE id = $2 AND guild_id = $3")
                             .bind(competitor)

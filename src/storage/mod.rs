@@ -174,3 +174,92 @@ macro_rules! for_each_backend {
     };
 }
 use for_each_backend;
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// A database error with a SQLSTATE of our choosing, as PostgreSQL reports one.
+    #[derive(Debug)]
+    struct Failed(&'static str);
+
+    impl fmt::Display for Failed {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "SQLSTATE {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Failed {}
+
+    impl sqlx::error::DatabaseError for Failed {
+        fn message(&self) -> &str {
+            "failed"
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    fn failed(code: &'static str) -> Error {
+        sqlx::Error::Database(Box::new(Failed(code))).into()
+    }
+
+    /// Runs `retrying!` over attempts that fail with `code` the first `failures` times.
+    async fn attempts(code: &'static str, failures: usize) -> (Result<&'static str>, usize) {
+        let mut tried = 0;
+        let result = retrying!(async {
+            tried += 1;
+            if tried <= failures {
+                Err(failed(code))
+            } else {
+                Ok("stored")
+            }
+        });
+        (result, tried)
+    }
+
+    #[tokio::test]
+    async fn deadlocks_and_serialization_failures_are_retried_inside_and_never_returned() {
+        for code in ["40P01", "40001"] {
+            let (result, tried) = attempts(code, ATTEMPTS - 1).await;
+            assert_eq!((result.unwrap(), tried), ("stored", ATTEMPTS), "{code}");
+        }
+    }
+
+    #[tokio::test]
+    async fn other_failures_and_endless_conflicts_are_returned_without_more_tries() {
+        let (result, tried) = attempts("23505", 1).await;
+        assert!(result.is_err() && tried == 1);
+        let (result, tried) = attempts("40P01", usize::MAX).await;
+        assert!(result.is_err() && tried == ATTEMPTS);
+    }
+
+    #[test]
+    fn a_lost_connection_is_told_apart_from_a_failed_query() {
+        assert!(matches!(failed("08006"), Error::Unavailable(_)));
+        assert!(matches!(failed("57P01"), Error::Unavailable(_)));
+        assert!(matches!(
+            Error::from(sqlx::Error::PoolTimedOut),
+            Error::Unavailable(_)
+        ));
+        assert!(matches!(failed("23505"), Error::Database(_)));
+        assert_eq!(
+            Error::from(sqlx::Error::PoolTimedOut).user_message(),
+            crate::error::STORAGE_UNAVAILABLE
+        );
+    }
+}

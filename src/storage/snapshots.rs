@@ -386,15 +386,22 @@ macro_rules! impl_snapshots {
                         .into());
                     }
                     let guild = guild(snapshot.guild_id);
-                    Self::create_brand(&mut tx, guild, snapshot.brand, snapshot.logged_at).await?;
+                    let created =
+                        Self::create_brand(&mut tx, guild, snapshot.brand, snapshot.logged_at)
+                            .await?
+                            .is_some();
                     let logged = Self::log_snapshot(&mut *tx, snapshot)
                         .await?
                         .ok_or_else(|| Error::Database(sqlx::Error::RowNotFound))?;
                     tx.commit().await?;
-                    Ok(Logged {
-                        brand_created: true,
-                        replaced: Vec::new(),
-                        ..logged
+                    Ok(if created {
+                        Logged {
+                            brand_created: true,
+                            replaced: Vec::new(),
+                            ..logged
+                        }
+                    } else {
+                        logged
                     })
                 })
             }
@@ -544,8 +551,12 @@ macro_rules! impl_snapshots {
                         let id = match Self::find_brand(&mut tx, guild, name).await? {
                             Some((id, _)) => id,
                             None if auto_create => {
-                                brands_created.push(name.trim().to_string());
-                                Self::create_brand(&mut tx, guild, name, at).await?
+                                let (id, created) =
+                                    Self::find_or_create_brand(&mut tx, guild, name, at).await?;
+                                if created {
+                                    brands_created.push(name.trim().to_string());
+                                }
+                                id
                             }
                             None => {
                                 return Err(UserError::BrandNotCreated {

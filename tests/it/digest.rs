@@ -236,7 +236,11 @@ async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exac
                 let (claims, _) = scheduler.claim_due().await.expect("claims");
                 assert_eq!(claims.len(), 1);
                 scheduler = world.scheduler(post.clone());
-                world.set_time(world.now() + world.lease() + Duration::minutes(1));
+                let claimed_at = world.now();
+                world.set_time(claimed_at + world.lease() - Duration::minutes(1));
+                let step = scheduler.tick().await.expect("a step");
+                assert_eq!(step.posted, 0, "a claim was taken over inside its lease");
+                world.set_time(claimed_at + world.lease() + Duration::minutes(1));
                 let step = scheduler.tick().await.expect("a step");
                 assert_eq!(step.posted, 1);
             }
