@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Transaction;
 
 use super::{
-    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, retrying, storable,
+    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, instant, retrying,
+    storable,
 };
 use crate::error::{Result, UserError};
 
@@ -115,7 +116,7 @@ macro_rules! impl_brands {
                 .bind(guild)
                 .bind(name.trim())
                 .bind(brand_key(name))
-                .bind(at)
+                .bind(instant(at))
                 .fetch_optional(&mut **tx)
                 .await?)
             }

@@ -24,6 +24,8 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use chrono::{DateTime, SubsecRound, Utc};
+
 use crate::error::{Error, Result};
 use crate::settings::{Backend, DatabaseSettings};
 
@@ -44,7 +46,7 @@ pub use snapshots::{
 pub use sqlite::Sqlite;
 pub use transfer::{
     BrandRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow,
-    Transfer,
+    Transfer, describe,
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
@@ -129,6 +131,12 @@ fn storable(name: &str) -> Result<()> {
 /// Whether a name can match anything stored: none holds a NUL character (see [`storable`]).
 fn findable(name: &str) -> bool {
     !name.contains('\0')
+}
+
+/// An instant as both backends store it: PostgreSQL keeps microseconds, so nothing finer is
+/// kept in SQLite either, and a database moved from one to the other stays the same.
+fn instant(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(6)
 }
 
 /// Discord ids are below 2^63, so they fit both databases' signed 64-bit integers unchanged.

@@ -5,7 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
-    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, retrying, storable,
+    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, instant, retrying,
+    storable,
 };
 use crate::command::Suggest;
 use crate::error::{Error, Result, UserError};
@@ -330,7 +331,7 @@ macro_rules! impl_snapshots {
                     .bind(snapshot.platform)
                     .bind(snapshot.day)
                     .bind(snapshot.logged_by as i64)
-                    .bind(snapshot.logged_at)
+                    .bind(instant(snapshot.logged_at))
                     .bind(match snapshot.source {
                         Source::Command => "command",
                         Source::Import => "import",
@@ -587,7 +588,7 @@ macro_rules! impl_snapshots {
                     sqlx::query(IMPORT_UPSERT)
                         .bind(guild)
                         .bind(logged_by as i64)
-                        .bind(at)
+                        .bind(instant(at))
                         .execute(&mut *tx)
                         .await?;
                     sqlx::query("DELETE FROM import_rows")

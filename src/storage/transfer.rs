@@ -33,6 +33,28 @@ pub struct Dump {
 /// `(table, guild, rows)` for every table and guild with rows, in that order.
 pub type Counts = Vec<(String, i64, i64)>;
 
+/// What `counts` add up to, for people: rows per table, and over how many guilds.
+pub fn describe(counts: &Counts) -> String {
+    let mut tables: Vec<(&str, i64)> = Vec::new();
+    for (table, _, rows) in counts {
+        match tables.iter_mut().find(|(t, _)| t == table) {
+            Some((_, total)) => *total += rows,
+            None => tables.push((table, *rows)),
+        }
+    }
+    let mut guilds: Vec<i64> = counts.iter().map(|(_, guild, _)| *guild).collect();
+    guilds.sort_unstable();
+    guilds.dedup();
+    let tables: Vec<String> = tables
+        .iter()
+        .map(|(table, rows)| format!("{rows} {table}"))
+        .collect();
+    if tables.is_empty() {
+        return "nothing (the source holds no data)".to_string();
+    }
+    format!("{} of {} servers", tables.join(", "), guilds.len())
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BrandRow {
     pub id: i64,
@@ -115,8 +137,7 @@ const COUNTS: &str = "SELECT CAST('brands' AS TEXT), guild_id, COUNT(*) FROM bra
     UNION ALL SELECT CAST('digest_schedules' AS TEXT), guild_id, COUNT(*) FROM digest_schedules
         GROUP BY guild_id
     UNION ALL SELECT CAST('digest_runs' AS TEXT), s.guild_id, COUNT(*) FROM digest_runs r
-        JOIN digest_schedules s ON s.id = r.schedule_id GROUP BY s.guild_id
-    ORDER BY 1, 2";
+        JOIN digest_schedules s ON s.id = r.schedule_id GROUP BY s.guild_id";
 
 /// Any row at all in the tables that hold a guild's data.
 const ANY_DATA: &str = "SELECT EXISTS (SELECT 1 FROM brands) OR EXISTS (SELECT 1 FROM landscapes)
@@ -170,7 +191,7 @@ macro_rules! impl_transfer {
                     )
                     .fetch_all(&mut *tx)
                     .await?,
-                    counts: sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?,
+                    counts: counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?),
                 };
                 tx.commit().await?;
                 Ok(dump)
@@ -267,7 +288,7 @@ macro_rules! impl_transfer {
                     insert.build().execute(&mut *tx).await?;
                 }
                 Self::after_copy(&mut tx).await?;
-                let counts: Counts = sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?;
+                let counts = counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?);
                 check_counts(dump, &counts)?;
                 tx.commit().await?;
                 Ok(counts)
@@ -277,6 +298,12 @@ macro_rules! impl_transfer {
 }
 
 for_each_backend!(impl_transfer);
+
+/// Counts in one order whatever the database's collation.
+fn counts(mut counts: Counts) -> Counts {
+    counts.sort();
+    counts
+}
 
 /// The counts in the target must be the source's, and the source's must be the rows the dump
 /// holds: a difference is a row lost or added on the way, and the move is not committed.

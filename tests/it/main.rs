@@ -7,6 +7,7 @@
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
 //! - `reliability`: the promises of RELIABILITY.md, one test (or a few) each.
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
+//! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
 //!
 //! Tests that touch storage run on SQLite and on PostgreSQL (`NAME::on_sqlite`,
@@ -18,6 +19,7 @@ mod bench;
 mod console;
 mod digest;
 mod discord;
+mod operators;
 mod reliability;
 mod storage;
 mod support;
