@@ -154,6 +154,16 @@ fn conflicted(err: &Error) -> bool {
         if db.code().is_some_and(|code| code == "40001" || code == "40P01"))
 }
 
+/// How long to wait before attempt `tried + 1`: longer each time, and jittered, so that two
+/// writers that collided do not collide again in step.
+fn backoff(tried: usize) -> std::time::Duration {
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos() % 10_000_000);
+    std::time::Duration::from_millis(10 * tried as u64)
+        + std::time::Duration::from_nanos(u64::from(jitter))
+}
+
 /// Runs a write (an `async` block, evaluated afresh for each attempt) again while it
 /// [`conflicted`], up to [`ATTEMPTS`] times. Each attempt is a transaction of its own, rolled
 /// back whole on failure. SQLite never reports either. A macro rather than a function taking
@@ -165,6 +175,7 @@ macro_rules! retrying {
             match $attempt.await {
                 Err(err) if tried < super::ATTEMPTS && super::conflicted(&err) => {
                     tracing::debug!(tried, error = %err, "a write conflicted with another: retrying");
+                    tokio::time::sleep(super::backoff(tried)).await;
                     tried += 1;
                 }
                 done => break done,

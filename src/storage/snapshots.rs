@@ -299,15 +299,26 @@ const IMPORT_REPLACED: Dialects = Dialects {
 };
 
 /// Moves the staged rows into `snapshots` in one statement: a tenth of the time of the same
-/// upsert as many multi-row statements.
-const IMPORT_UPSERT: &str = "INSERT INTO snapshots
-        (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
-    SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
-    FROM import_rows WHERE true
-    ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
-        replaced_value = snapshots.value, value = excluded.value,
-        logged_by = excluded.logged_by, logged_at = excluded.logged_at,
-        source = excluded.source";
+/// upsert as many multi-row statements. PostgreSQL takes them in key order, so that two imports
+/// of the same keys lock them in the same order and cannot deadlock each other.
+const IMPORT_UPSERT: Dialects = Dialects {
+    sqlite: "INSERT INTO snapshots
+            (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
+        SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
+        FROM import_rows WHERE true
+        ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
+            replaced_value = snapshots.value, value = excluded.value,
+            logged_by = excluded.logged_by, logged_at = excluded.logged_at,
+            source = excluded.source",
+    postgres: "INSERT INTO snapshots
+            (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
+        SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
+        FROM import_rows ORDER BY brand_id, day, series, platform
+        ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
+            replaced_value = snapshots.value, value = excluded.value,
+            logged_by = excluded.logged_by, logged_at = excluded.logged_at,
+            source = excluded.source",
+};
 
 macro_rules! impl_snapshots {
     ($backend:ident, $db:ty) => {
@@ -585,7 +596,7 @@ macro_rules! impl_snapshots {
                         .bind(guild)
                         .fetch_one(&mut *tx)
                         .await?;
-                    sqlx::query(IMPORT_UPSERT)
+                    sqlx::query(Self::pick(&IMPORT_UPSERT))
                         .bind(guild)
                         .bind(logged_by as i64)
                         .bind(instant(at))

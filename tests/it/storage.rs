@@ -151,8 +151,8 @@ async fn a_digest_run_is_claimed_by_exactly_one_of_several_processes_and_taken_o
 
 on_both_backends!(#[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn two_processes_importing_the_same_rows_in_opposite_orders_both_succeed);
 async fn two_processes_importing_the_same_rows_in_opposite_orders_both_succeed(db: TestDb) {
-    // Upserts of the same keys in opposite orders are what deadlocks PostgreSQL: one of the
-    // two is aborted (40P01), retried inside, and neither reaches the user as an error.
+    // Upserts of the same keys in opposite orders are what deadlocks PostgreSQL, and then
+    // deadlocked again on every retry: imports now take their keys in order.
     let stores = processes(&db, 2).await;
     let day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
     let rows: Vec<ImportRow> = (0..2_000)
