@@ -30,7 +30,8 @@ pub struct Cli {
     /// Settings file (default: config/metricord.toml, if present).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Database URL, such as sqlite://data/metricord.db.
+    /// Database URL: sqlite://PATH (default sqlite://data/metricord.db) or
+    /// postgres://USER@HOST/DATABASE.
     #[arg(long, global = true, env = "METRICORD_DATABASE", value_name = "URL")]
     pub database: Option<String>,
     /// What to do; without one, `run`.
