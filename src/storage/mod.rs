@@ -6,7 +6,8 @@
 //! Which file holds what:
 //! - `brands.rs`: brands and landscapes ([`Brands`]).
 //! - `snapshots.rs`: storing snapshots and every question over them: log, history, aggregate,
-//!   values, snapshots, import, suggestions ([`Snapshots`]).
+//!   values, snapshots, suggestions ([`Snapshots`]).
+//! - `imports.rs`: many rows stored at once, all or none ([`Imports`]).
 //! - `schedules.rs`: digest schedules and their runs, claimed exactly once ([`Schedules`]).
 //! - `transfer.rs`: every row of every table out and in, for `migrate-data` and backups
 //!   ([`Transfer`]).
@@ -30,6 +31,7 @@ use crate::error::{Error, Result};
 use crate::settings::{Backend, DatabaseSettings};
 
 mod brands;
+mod imports;
 mod postgres;
 mod schedules;
 mod snapshots;
@@ -37,11 +39,11 @@ mod sqlite;
 mod transfer;
 
 pub use brands::{Brand, BrandListing, Brands};
+pub use imports::{ImportBatch, ImportRow, Imported, Imports};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
-    AGGREGATE, Aggregated, ImportBatch, ImportRow, Imported, Logged, NewSnapshot, PREVIOUS_VALUE,
-    Snapshots, Source, Stored,
+    AGGREGATE, Aggregated, Logged, NewSnapshot, PREVIOUS_VALUE, Snapshots, Source, Stored,
 };
 pub use sqlite::Sqlite;
 pub use transfer::{
@@ -50,9 +52,9 @@ pub use transfer::{
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
-pub trait Database: Brands + Snapshots + Schedules + Transfer + Maintenance {}
+pub trait Database: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance {}
 
-impl<T: Brands + Snapshots + Schedules + Transfer + Maintenance> Database for T {}
+impl<T: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance> Database for T {}
 
 /// Looking after the database as a whole.
 #[async_trait::async_trait]
