@@ -17,7 +17,7 @@ use std::io::Write;
 use crate::command::{Reply, Value};
 use crate::error::{Error, Result, UserError};
 use crate::plugins::Registry;
-use crate::settings::Settings;
+use crate::settings::{DatabaseSettings, Settings, redacted};
 use crate::storage::Store;
 
 #[derive(Debug, Parser)]
@@ -30,7 +30,8 @@ pub struct Cli {
     /// Settings file (default: config/metricord.toml, if present).
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
-    /// Database URL, such as sqlite://data/metricord.db.
+    /// Database URL: sqlite://PATH (default sqlite://data/metricord.db) or
+    /// postgres://USER@HOST/DATABASE.
     #[arg(long, global = true, env = "METRICORD_DATABASE", value_name = "URL")]
     pub database: Option<String>,
     /// What to do; without one, `run`.
@@ -104,10 +105,21 @@ pub enum Command {
     /// Resident memory settled and under 1,000 concurrent commands (used by bench).
     #[command(hide = true)]
     Memory,
-    /// Write a consistent copy of the database to PATH, safe while the bot runs.
+    /// Write a consistent copy of the database to PATH, safe while the bot runs (SQLite; for
+    /// PostgreSQL use pg_dump).
     Backup {
         /// Where the copy goes; it must not exist yet.
         path: PathBuf,
+    },
+    /// Copy every table from one database into another that holds no data yet, in one
+    /// transaction checked row by row count, such as from SQLite to PostgreSQL.
+    MigrateData {
+        /// The database to copy from, such as sqlite://data/metricord.db.
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The database to copy into, such as postgres://metricord@db-host/metricord.
+        #[arg(long, value_name = "URL")]
+        to: String,
     },
 }
 
@@ -241,7 +253,50 @@ pub async fn run(cli: Cli) -> Result<()> {
             print!("{}", reference(&settings));
             Ok(())
         }
+        Command::MigrateData { from, to } => {
+            let counts = migrate_data(&from, &to).await?;
+            println!(
+                "Copied {} from {} to {}.",
+                crate::storage::describe(&counts),
+                redacted(&from),
+                redacted(&to)
+            );
+            Ok(())
+        }
     }
+}
+
+/// Copies every table of the database at `from` into the empty one at `to`; see
+/// [`crate::storage::Transfer`].
+async fn migrate_data(from: &str, to: &str) -> Result<crate::storage::Counts> {
+    let open = |option: &'static str, url: &str| {
+        let settings = DatabaseSettings {
+            url: url.to_string(),
+            ..DatabaseSettings::default()
+        };
+        async move {
+            settings.backend().map_err(|message| Error::Settings {
+                path: option.into(),
+                message,
+            })?;
+            Store::open(&settings).await
+        }
+    };
+    let source = open("--from", from).await?;
+    let target = match open("--to", to).await {
+        Ok(target) => target,
+        Err(err) => {
+            source.close().await;
+            return Err(err);
+        }
+    };
+    let copied = match source.dump().await {
+        Ok(dump) => target.load(&dump).await,
+        Err(err) => Err(err),
+    };
+    source.close().await;
+    target.close().await;
+    copied
 }
 
 /// Runs one command as the operator (an admin of `guild`, or of the console's local guild).

@@ -99,6 +99,8 @@ pub enum UserError {
     AttachmentUnreadable { option: String },
     #[error("Discord did not take the digest; the details are in the bot's log.")]
     PostFailed,
+    #[error("Names cannot contain the NUL character (\\0); remove it and try again.")]
+    NulInName,
     #[error("The command was refused; see the message above.")]
     Rejected,
 }
@@ -107,13 +109,33 @@ pub enum UserError {
 pub const INTERNAL_ERROR: &str =
     "Something went wrong on our side; the details are in the bot's log. Nothing was stored.";
 
+/// What users see while the database cannot be reached: the command did nothing, and the same
+/// command will work once the connection is back.
+pub const STORAGE_UNAVAILABLE: &str =
+    "Storage is unavailable right now; try again in a moment. Nothing was stored.";
+
 /// Anything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     User(#[from] UserError),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
+    /// The database cannot be reached (the server is down, the network cut, no connection
+    /// came free in time): nothing was done, and the pool reconnects by itself.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error(
+        "the target database already holds data; migrate-data copies into an empty database only, so nothing was copied"
+    )]
+    TargetNotEmpty,
+    #[error("{table}{} did not arrive whole in the target; nothing was copied", guild.map(|g| format!(" of guild {g}")).unwrap_or_default())]
+    CountMismatch { table: String, guild: Option<i64> },
+    #[error("{what} works with SQLite only; with PostgreSQL, {instead}")]
+    SqliteOnly {
+        what: &'static str,
+        instead: &'static str,
+    },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot read {path}: {source}")]
@@ -144,12 +166,38 @@ pub enum Error {
     Chart(String),
 }
 
+/// Every database error passes through here, so a lost connection is told apart from a failed
+/// query wherever it happens.
+impl From<sqlx::Error> for Error {
+    fn from(err: sqlx::Error) -> Error {
+        if connection_lost(&err) {
+            Error::Unavailable(err)
+        } else {
+            Error::Database(err)
+        }
+    }
+}
+
+/// Whether an error means the database could not be reached, rather than that it refused what
+/// was asked: no connection in time, a broken socket, or PostgreSQL's connection-exception
+/// (08xxx) and shutting-down (57P01-57P03) states.
+fn connection_lost(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
 impl Error {
     /// What a user is shown for this error: the user error's own words, or a short line that
     /// says the fault is ours without showing its details.
     pub fn user_message(&self) -> String {
         match self {
             Error::User(err) => err.to_string(),
+            Error::Unavailable(_) => STORAGE_UNAVAILABLE.to_string(),
             _ => INTERNAL_ERROR.to_string(),
         }
     }
@@ -161,6 +209,8 @@ impl Error {
             Error::User(_)
             | Error::Settings { .. }
             | Error::Read { .. }
+            | Error::SqliteOnly { .. }
+            | Error::TargetNotEmpty
             | Error::TokenMissing
             | Error::TokenRejected => 2,
             _ => 1,

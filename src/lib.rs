@@ -23,7 +23,10 @@
 //!   dispatcher.
 //! - [`plugins`]: the ten metrics, one file each under `plugins/`, and the registry of the
 //!   enabled ones; [`plugin`] is the trait they implement and the data that flows through it.
-//! - [`storage`]: the SQLite database and every query; schema in `migrations/`.
+//! - [`storage`]: every query, behind one `Database` trait split by concern (brands,
+//!   snapshots, schedules, transfer) with two backends, SQLite (the embedded default) and
+//!   PostgreSQL (shared by several processes); schemas in `migrations/sqlite/` and
+//!   `migrations/postgres/`.
 //! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a

@@ -27,8 +27,6 @@ use crate::storage::{Claim, NewSchedule, Schedule};
 
 /// The default schedule: Mondays at 9:00.
 pub const DEFAULT_CRON: &str = "0 0 9 * * Mon";
-/// A claim not finished within this time is taken to belong to a process that stopped.
-pub const LEASE: Duration = Duration::minutes(2);
 
 /// `/digest` and its subcommands.
 pub fn command() -> Command {
@@ -323,9 +321,11 @@ impl Scheduler {
     pub async fn claim_due(&self) -> Result<(Vec<Claim>, usize)> {
         let now = self.clock.now();
         let store = &self.services.store;
+        // A claim not finished within the lease belongs to a process that stopped.
+        let lease = self.services.settings.digest.lease;
         let mut claims = store
             .reclaim_stale(
-                (now - LEASE).timestamp(),
+                (now - lease).timestamp(),
                 (now - self.catch_up).timestamp(),
                 now.timestamp(),
             )

@@ -38,13 +38,94 @@ pub struct Settings {
     pub charts: ChartSettings,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
+    /// `sqlite://PATH` (or a bare path) or `postgres://USER@HOST/DATABASE`; see [`Backend`].
     pub url: String,
+    /// SQLite only: PostgreSQL's durability is the server's own `synchronous_commit`.
     pub synchronous: Synchronous,
+    /// How long an operation waits for the database: for the write lock in SQLite, for a
+    /// connection in PostgreSQL. Past it the command is answered "try again".
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
+}
+
+/// The URL's password never reaches a log: settings are logged and compared through `Debug`.
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redacted(&self.url))
+            .field("synchronous", &self.synchronous)
+            .field("busy_timeout_ms", &self.busy_timeout_ms)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Which database engine a `[database] url` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: one file, one process.
+    Sqlite,
+    /// A server several processes share.
+    Postgres,
+}
+
+/// The URL forms the database setting accepts, for messages.
+const URL_FORMS: &str = "sqlite://PATH (or a bare file path) or postgres://USER@HOST/DATABASE";
+
+impl DatabaseSettings {
+    /// The backend the URL names, refusing a scheme metricord cannot use (rather than taking
+    /// it for a file name) and a setting that means nothing to that backend. Messages name the
+    /// scheme, never the URL, which may hold a password.
+    pub fn backend(&self) -> std::result::Result<Backend, String> {
+        let backend = match self.url.trim().split_once("://") {
+            None => Backend::Sqlite,
+            Some(("sqlite", _)) => Backend::Sqlite,
+            Some(("postgres" | "postgresql", _)) => Backend::Postgres,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "database.url uses \"{scheme}://\", which metricord cannot store in; use {URL_FORMS}"
+                ));
+            }
+        };
+        if backend == Backend::Postgres && self.synchronous != Synchronous::Full {
+            return Err(format!(
+                "database.synchronous is \"{}\", but it applies to SQLite only; with PostgreSQL, durability is the server's `synchronous_commit`: remove the setting",
+                self.synchronous
+            ));
+        }
+        Ok(backend)
+    }
+}
+
+/// `url` with any password replaced by `***`, for logs and messages: the one in the user part
+/// (`postgres://user:secret@host`) and a `password=` parameter.
+pub fn redacted(url: &str) -> String {
+    let mut out = url.to_string();
+    if let Some(start) = out.find("://").map(|i| i + 3) {
+        let authority_end = out[start..]
+            .find(['/', '?'])
+            .map_or(out.len(), |i| start + i);
+        if let Some(at) = out[start..authority_end].rfind('@').map(|i| start + i)
+            && let Some(colon) = out[start..at].find(':').map(|i| start + i)
+        {
+            out.replace_range(colon + 1..at, "***");
+        }
+    }
+    if let Some(query) = out.find('?') {
+        let (head, params) = out.split_at(query + 1);
+        let params: Vec<String> = params
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_string(),
+            })
+            .collect();
+        out = format!("{head}{}", params.join("&"));
+    }
+    out
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -73,6 +154,10 @@ pub struct DigestSettings {
     /// file).
     #[serde(deserialize_with = "catch_up")]
     pub catch_up: Duration,
+    /// A claimed digest run not finished within this time belonged to a process that stopped,
+    /// and another takes it over ("5m" in the file).
+    #[serde(deserialize_with = "lease")]
+    pub lease: Duration,
     /// The plugin drawn in the digest's chart; empty for the first rate among the plugins.
     pub chart_metric: String,
 }
@@ -81,6 +166,7 @@ impl Default for DigestSettings {
     fn default() -> DigestSettings {
         DigestSettings {
             catch_up: Duration::hours(6),
+            lease: Duration::minutes(5),
             chart_metric: String::new(),
         }
     }
@@ -140,10 +226,26 @@ fn timezone<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> 
 }
 
 fn catch_up<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    duration(deserializer, "digest.catch_up")
+}
+
+fn lease<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    let lease = duration(deserializer, "digest.lease")?;
+    if lease < Duration::minutes(1) {
+        // A zero lease would take every claim over at once, while its process is still posting.
+        return Err(serde::de::Error::custom(
+            "digest.lease must be at least \"1m\"",
+        ));
+    }
+    Ok(lease)
+}
+
+/// A setting written as a duration, such as "30m", "6h" or "2d".
+fn duration<'de, D: Deserializer<'de>>(deserializer: D, name: &str) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_duration(&text).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "digest.catch_up is \"{text}\"; write a duration such as \"30m\", \"6h\" or \"2d\""
+            "{name} is \"{text}\"; write a duration such as \"30m\", \"6h\" or \"2d\""
         ))
     })
 }
@@ -240,6 +342,13 @@ impl Settings {
         };
         if let Some(url) = database {
             settings.database.url = url;
+            settings
+                .database
+                .backend()
+                .map_err(|message| Error::Settings {
+                    path: "--database / METRICORD_DATABASE".into(),
+                    message,
+                })?;
         }
         Ok(settings)
     }
@@ -266,6 +375,7 @@ impl Settings {
                 settings.plugins.enabled.join(", ")
             )));
         }
+        settings.database.backend().map_err(invalid)?;
         if settings.database.max_connections == 0 {
             return Err(invalid(
                 "database.max_connections must be at least 1".to_string(),
@@ -316,6 +426,78 @@ mod tests {
             err.contains("charts.theme") && err.contains("\"dark\""),
             "{err}"
         );
+        let err = Settings::parse("[digest]\nlease = \"0m\"", path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("digest.lease"), "{err}");
+    }
+
+    #[test]
+    fn a_database_url_of_an_unsupported_scheme_is_refused_with_the_accepted_forms() {
+        let path = Path::new("x.toml");
+        for url in ["mysql://root@127.0.0.1/db", "postgress://u@h/db"] {
+            let err = Settings::parse(&format!("[database]\nurl = \"{url}\""), path)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("database.url"), "{err}");
+            assert!(
+                err.contains("sqlite://PATH") && err.contains("postgres://"),
+                "{err}"
+            );
+        }
+        let err = Settings::load(None, Some("mysql://root:hunter2@db/x".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"mysql://\"") && !err.contains("hunter2"),
+            "{err}"
+        );
+        for (url, backend) in [
+            ("data/m.db", Backend::Sqlite),
+            ("sqlite://data/m.db", Backend::Sqlite),
+            ("sqlite::memory:", Backend::Sqlite),
+            ("postgres://u@h/db", Backend::Postgres),
+            ("postgresql://u@h/db", Backend::Postgres),
+        ] {
+            let settings = DatabaseSettings {
+                url: url.into(),
+                ..DatabaseSettings::default()
+            };
+            assert_eq!(settings.backend(), Ok(backend), "{url}");
+        }
+    }
+
+    #[test]
+    fn synchronous_set_for_postgresql_is_refused_as_meaningless_there() {
+        let text = "[database]\nurl = \"postgres://u@h/db\"\nsynchronous = \"normal\"";
+        let err = Settings::parse(text, Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("database.synchronous") && err.contains("SQLite only"),
+            "{err}"
+        );
+        let text = "[database]\nurl = \"postgres://u@h/db\"\nsynchronous = \"full\"";
+        assert!(Settings::parse(text, Path::new("x.toml")).is_ok());
+    }
+
+    #[test]
+    fn a_database_password_never_shows_in_the_settings_debug_output() {
+        for url in [
+            "postgres://bot:hunter2@db.internal:5432/metricord",
+            "postgres://bot@db.internal/metricord?sslmode=require&password=hunter2",
+        ] {
+            let settings = DatabaseSettings {
+                url: url.into(),
+                ..DatabaseSettings::default()
+            };
+            let shown = format!("{settings:?}");
+            assert!(
+                !shown.contains("hunter2") && shown.contains("***"),
+                "{shown}"
+            );
+            assert!(shown.contains("db.internal"), "{shown}");
+        }
     }
 
     #[test]

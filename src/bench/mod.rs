@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::period::Period;
 use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
-use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Store};
+use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Sqlite, Store};
 
 mod sqlite;
 
@@ -124,7 +124,9 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
         database: database.clone(),
         ..settings.clone()
     });
-    let store = Store::open(&database).await?;
+    // The direct side of each comparison runs on the same SQLite pool.
+    let sqlite = Sqlite::open(&database).await?;
+    let store = Store::new(sqlite.clone());
     let registry = Registry::new(&settings.plugins.enabled);
     let today = Utc::now().date_naive();
     let mut out = String::new();
@@ -253,7 +255,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     )?;
     let period = Period::ending(today, 90);
     let (direct_report, rows) = timed(n, |_| {
-        let pool = store.pool().clone();
+        let pool = sqlite.pool().clone();
         async move {
             let rows = sqlx::query(DIRECT_REPORT)
                 .bind(period.previous().from.to_string())
@@ -297,7 +299,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     );
     let month = Period::ending(today, 30);
     let (direct_compare, rows) = timed(n, |_| {
-        let (pool, ids) = (store.pool().clone(), ids.clone());
+        let (pool, ids) = (sqlite.pool().clone(), ids.clone());
         async move {
             let rows = sqlx::query(DIRECT_COMPARE)
                 .bind(month.from.to_string())
@@ -369,7 +371,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
         )),
         &reply.content,
     )?;
-    let raw_import = raw_bulk_insert(&store, &csv).await?;
+    let raw_import = raw_bulk_insert(sqlite.pool(), &csv).await?;
     writeln!(
         out,
         "| importing {} CSV rows | {:.2} s | - | {:.2} s | {:.1}x | < 10 s, within 3x |",
@@ -411,7 +413,10 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     writeln!(out, "{}", line.trim_end()).ok();
 
     writeln!(out, "\nQuery plans of the hot queries:\n").ok();
-    for (name, sql) in [("aggregate", AGGREGATE), ("previous value", PREVIOUS_VALUE)] {
+    for (name, sql) in [
+        ("aggregate", AGGREGATE.sqlite),
+        ("previous value", PREVIOUS_VALUE),
+    ] {
         let plan = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
             .bind("2026-01-01")
             .bind("2026-01-31")
@@ -419,7 +424,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
             .bind("[1]")
             .bind(None::<String>)
             .bind(None::<String>)
-            .fetch_all(store.pool())
+            .fetch_all(sqlite.pool())
             .await?;
         writeln!(out, "{name}:\n```").ok();
         for step in plan {

@@ -12,7 +12,6 @@ use chrono::Utc;
 use super::IMPORT_GUILD;
 use crate::error::{Error, Result};
 use crate::settings::Synchronous;
-use crate::storage::Store;
 
 /// The report's aggregate as one hand-written query: both periods in one pass over the
 /// brand's key range, the last value of each period found by the greatest `day|value`.
@@ -95,17 +94,17 @@ pub fn sqlite_writes(
 /// The same rows written directly in one transaction, in 500-row statements, into a table
 /// shaped like `snapshots` (the same columns, key and index): what SQLite needs to store these
 /// rows, without reading, checking or resolving anything.
-pub async fn raw_bulk_insert(store: &Store, csv: &[u8]) -> Result<Duration> {
+pub async fn raw_bulk_insert(pool: &sqlx::SqlitePool, csv: &[u8]) -> Result<Duration> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS bench_bulk (
              guild_id INTEGER, brand_id INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER,
              logged_by INTEGER, logged_at TEXT, source TEXT,
              PRIMARY KEY (guild_id, brand_id, day, series, platform)) WITHOUT ROWID",
     )
-    .execute(store.pool())
+    .execute(pool)
     .await?;
     sqlx::query("CREATE INDEX IF NOT EXISTS bench_bulk_by_day ON bench_bulk (guild_id, series, platform, day, value)")
-        .execute(store.pool())
+        .execute(pool)
         .await?;
     let text = String::from_utf8_lossy(csv);
     let rows: Vec<Vec<&str>> = text
@@ -123,7 +122,7 @@ pub async fn raw_bulk_insert(store: &Store, csv: &[u8]) -> Result<Duration> {
     };
     let full = statement(BATCH);
     let started = Instant::now();
-    let mut tx = store.pool().begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     for chunk in rows.chunks(BATCH) {
         let sql = if chunk.len() == BATCH {
             full.clone()

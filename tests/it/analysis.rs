@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::support::TestDb;
+use crate::support::{TestDb, on_both_backends};
 
 /// Writes `text` into the test's folder and returns the path.
 fn file(db: &TestDb, name: &str, text: &str) -> String {
@@ -12,9 +12,8 @@ fn file(db: &TestDb, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
-#[tokio::test]
-async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first);
+async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/brand add name:\"Big Co\" landscape:coffee competitor:true\n\
@@ -33,9 +32,8 @@ async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first
     assert!(!out.contains("within the noise"), "{out}");
 }
 
-#[tokio::test]
-async fn compare_says_when_two_rates_are_within_the_noise() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn compare_says_when_two_rates_are_within_the_noise);
+async fn compare_says_when_two_rates_are_within_the_noise(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/ctr clicks:20 impressions:100 brand:A date:2026-11-01\n\
@@ -50,9 +48,8 @@ async fn compare_says_when_two_rates_are_within_the_noise() {
     );
 }
 
-#[tokio::test]
-async fn a_report_over_days_takes_the_ratio_of_sums_not_the_mean_of_daily_rates() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_report_over_days_takes_the_ratio_of_sums_not_the_mean_of_daily_rates);
+async fn a_report_over_days_takes_the_ratio_of_sums_not_the_mean_of_daily_rates(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/ctr clicks:10 impressions:100 brand:Acme platform:x date:2026-11-01\n\
@@ -69,9 +66,10 @@ async fn a_report_over_days_takes_the_ratio_of_sums_not_the_mean_of_daily_rates(
     assert!(out.contains("Report · Acme"), "{out}");
 }
 
-#[tokio::test]
-async fn a_report_sums_audiences_across_platforms_and_compares_with_the_previous_period() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_report_sums_audiences_across_platforms_and_compares_with_the_previous_period);
+async fn a_report_sums_audiences_across_platforms_and_compares_with_the_previous_period(
+    db: TestDb,
+) {
     let (out, _, _) = db.console(
         &[],
         "/audience followers:1000 brand:Acme platform:x date:2026-10-10\n\
@@ -93,9 +91,8 @@ async fn a_report_sums_audiences_across_platforms_and_compares_with_the_previous
     );
 }
 
-#[tokio::test]
-async fn a_trend_is_a_png_chart_written_next_to_the_console() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_trend_is_a_png_chart_written_next_to_the_console);
+async fn a_trend_is_a_png_chart_written_next_to_the_console(db: TestDb) {
     let mut input = String::new();
     for day in 1..=20 {
         writeln!(
@@ -173,9 +170,8 @@ async fn a_landscape_trend_draws_our_brand_in_the_first_colour_thicker_than_a_co
     );
 }
 
-#[tokio::test]
-async fn benchmarks_name_their_source_and_hold_a_brand_against_them() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn benchmarks_name_their_source_and_hold_a_brand_against_them);
+async fn benchmarks_name_their_source_and_hold_a_brand_against_them(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/benchmark metric:engagement-rate platform:instagram\n\
@@ -196,9 +192,8 @@ async fn benchmarks_name_their_source_and_hold_a_brand_against_them() {
     );
 }
 
-#[tokio::test]
-async fn a_file_with_bad_rows_stores_nothing_and_names_each_line() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_file_with_bad_rows_stores_nothing_and_names_each_line);
+async fn a_file_with_bad_rows_stores_nothing_and_names_each_line(db: TestDb) {
     let path = file(
         &db,
         "bad.csv",
@@ -219,9 +214,8 @@ async fn a_file_with_bad_rows_stores_nothing_and_names_each_line() {
     assert!(db.stored(0).await.is_empty());
 }
 
-#[tokio::test]
-async fn a_file_with_thousands_of_bad_rows_lists_ten_and_counts_the_rest() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_file_with_thousands_of_bad_rows_lists_ten_and_counts_the_rest);
+async fn a_file_with_thousands_of_bad_rows_lists_ten_and_counts_the_rest(db: TestDb) {
     let mut csv = String::from("date,brand,platform,metric,value\n");
     for i in 0..5_000 {
         writeln!(csv, "2026-11-01,Acme,x,clicks,bad{i}").unwrap();
@@ -238,14 +232,13 @@ async fn a_file_with_thousands_of_bad_rows_lists_ten_and_counts_the_rest() {
     assert!(db.stored(0).await.is_empty());
 }
 
-#[tokio::test]
-async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size() {
+on_both_backends!(#[tokio::test] async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size);
+async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size(db: TestDb) {
     use metricord::clock::Clock;
     use metricord::command::Invocation;
     use metricord::dispatcher::Dispatcher;
     use metricord::settings::{DatabaseSettings, Settings};
 
-    let db = TestDb::new();
     let mut csv = String::from("date,brand,platform,metric,value\n");
     for day in 1..=28 {
         for brand in 0..100 {
@@ -290,9 +283,8 @@ async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size() {
     assert!(reply.attachments[0].bytes.len() > 64 * 1024);
 }
 
-#[tokio::test]
-async fn export_then_import_reproduces_the_data_exactly() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn export_then_import_reproduces_the_data_exactly);
+async fn export_then_import_reproduces_the_data_exactly(db: TestDb) {
     let original = "date,brand,platform,metric,value\n\
                     2026-10-01,\"Comma, Inc\",x,clicks,20\n\
                     2026-10-01,\"Comma, Inc\",x,impressions,100\n\
@@ -327,9 +319,8 @@ async fn export_then_import_reproduces_the_data_exactly() {
     );
 }
 
-#[tokio::test]
-async fn a_hundred_thousand_rows_go_in_as_one_import() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_hundred_thousand_rows_go_in_as_one_import);
+async fn a_hundred_thousand_rows_go_in_as_one_import(db: TestDb) {
     let mut csv = String::from("date,brand,platform,metric,value\n");
     let platforms = ["instagram", "facebook", "x", "tiktok", "linkedin"];
     let series = ["clicks", "impressions", "followers", "mentions"];
@@ -363,9 +354,8 @@ async fn a_hundred_thousand_rows_go_in_as_one_import() {
     assert_eq!(db.stored(0).await.len(), 100_000);
 }
 
-#[test]
-fn the_operator_commands_import_and_export_a_servers_data() {
-    let db = TestDb::new();
+on_both_backends!(#[test] fn the_operator_commands_import_and_export_a_servers_data);
+fn the_operator_commands_import_and_export_a_servers_data(db: TestDb) {
     let csv = "date,brand,platform,metric,value\n2026-10-01,Acme,x,clicks,20\n";
     let path = file(&db, "ops.csv", csv);
     let bin = env!("CARGO_BIN_EXE_metricord");

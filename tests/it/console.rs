@@ -1,7 +1,7 @@
 //! The console binary, driven the way an operator or a new user drives it: commands piped in,
 //! replies read back, and the database checked afterwards.
 
-use crate::support::TestDb;
+use crate::support::{TestDb, on_both_backends};
 
 fn snapshot(
     day: &str,
@@ -19,9 +19,10 @@ fn snapshot(
     )
 }
 
-#[tokio::test]
-async fn a_calculator_command_answers_with_the_rate_its_formula_and_interval_and_stores_nothing() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_calculator_command_answers_with_the_rate_its_formula_and_interval_and_stores_nothing);
+async fn a_calculator_command_answers_with_the_rate_its_formula_and_interval_and_stores_nothing(
+    db: TestDb,
+) {
     let (out, _, status) = db.console(&[], "/ctr clicks:20 impressions:100\n");
     assert_eq!(status, 0);
     assert!(
@@ -35,9 +36,8 @@ async fn a_calculator_command_answers_with_the_rate_its_formula_and_interval_and
     assert!(db.stored(0).await.is_empty());
 }
 
-#[tokio::test]
-async fn naming_a_brand_stores_a_snapshot_and_logging_it_again_replaces_it() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn naming_a_brand_stores_a_snapshot_and_logging_it_again_replaces_it);
+async fn naming_a_brand_stores_a_snapshot_and_logging_it_again_replaces_it(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/ctr clicks:20 impressions:100 brand:\"Ballet West\" platform:instagram date:2026-11-02\n\
@@ -60,9 +60,8 @@ async fn naming_a_brand_stores_a_snapshot_and_logging_it_again_replaces_it() {
     );
 }
 
-#[tokio::test]
-async fn audience_growth_is_measured_against_the_last_stored_value() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn audience_growth_is_measured_against_the_last_stored_value);
+async fn audience_growth_is_measured_against_the_last_stored_value(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/audience followers:100000 brand:Acme platform:x date:2026-10-01\n\
@@ -74,9 +73,8 @@ async fn audience_growth_is_measured_against_the_last_stored_value() {
     );
 }
 
-#[tokio::test]
-async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day);
+async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/mentions mentions:60 brand:Rival date:2026-11-02\n\
@@ -88,9 +86,8 @@ async fn share_of_voice_appears_once_a_competitor_has_mentions_for_the_day() {
     );
 }
 
-#[tokio::test]
-async fn a_new_brand_that_looks_like_a_typo_of_an_existing_one_is_pointed_out() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn a_new_brand_that_looks_like_a_typo_of_an_existing_one_is_pointed_out);
+async fn a_new_brand_that_looks_like_a_typo_of_an_existing_one_is_pointed_out(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/mentions mentions:3 brand:\"Café ☕ Co\" date:2026-11-02\n\
@@ -102,9 +99,8 @@ async fn a_new_brand_that_looks_like_a_typo_of_an_existing_one_is_pointed_out() 
     );
 }
 
-#[tokio::test]
-async fn share_of_voice_counts_only_the_brands_competitive_landscape() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn share_of_voice_counts_only_the_brands_competitive_landscape);
+async fn share_of_voice_counts_only_the_brands_competitive_landscape(db: TestDb) {
     let (out, _, _) = db.console(
         &[],
         "/brand add name:Acme landscape:coffee\n\
@@ -119,9 +115,8 @@ async fn share_of_voice_counts_only_the_brands_competitive_landscape() {
     );
 }
 
-#[tokio::test]
-async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_reading() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_reading);
+async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_reading(db: TestDb) {
     let input = "/ctr clicks:1 impressions:0 brand:Acme\n\
                  /ctr clicks:-1 impressions:10 brand:Acme\n\
                  /ctr clicks:9007199254740992 impressions:10 brand:Acme\n\
@@ -155,9 +150,8 @@ async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_re
     assert!(db.stored(0).await.is_empty());
 }
 
-#[tokio::test]
-async fn dates_in_the_future_are_refused() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn dates_in_the_future_are_refused);
+async fn dates_in_the_future_are_refused(db: TestDb) {
     let (out, _, _) = db.console(&[], "/mentions mentions:3 brand:Acme date:2999-01-01\n");
     assert!(
         out.contains("`date` must be a date written YYYY-MM-DD, today ("),
@@ -166,9 +160,8 @@ async fn dates_in_the_future_are_refused() {
     assert!(db.stored(0).await.is_empty());
 }
 
-#[tokio::test]
-async fn the_guild_option_acts_on_that_servers_data_only() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn the_guild_option_acts_on_that_servers_data_only);
+async fn the_guild_option_acts_on_that_servers_data_only(db: TestDb) {
     db.console(
         &["--guild", "42"],
         "/mentions mentions:7 brand:Acme date:2026-11-02\n",

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::support::TestDb;
 use crate::support::fake_discord::*;
+use crate::support::{TestDb, on_both_backends};
 use chrono::{DateTime, Duration, Utc};
 use metricord::clock::Clock;
 use metricord::command::{Invocation, Reply};
@@ -12,9 +12,9 @@ use metricord::console::parse_line;
 use metricord::discord::channel_poster;
 use metricord::dispatcher::Dispatcher;
 use metricord::limits;
-use metricord::scheduler::{LEASE, Scheduler};
+use metricord::scheduler::Scheduler;
 use metricord::services::{Outgoing, Post, PostError};
-use metricord::settings::{DatabaseSettings, Settings};
+use metricord::settings::Settings;
 use serenity::http::HttpBuilder;
 
 const GUILD: u64 = GUILD_ID;
@@ -35,15 +35,11 @@ struct World {
 }
 
 impl World {
-    async fn new(start: &str) -> World {
-        let db = TestDb::new();
+    async fn new(db: TestDb, start: &str) -> World {
         let fake = FakeDiscord::start().await;
         let clock = Clock::manual(utc(start));
         let settings = Settings {
-            database: DatabaseSettings {
-                url: db.url(),
-                ..DatabaseSettings::default()
-            },
+            database: db.settings(),
             ..Settings::default()
         };
         let store = db.store().await;
@@ -98,6 +94,11 @@ impl World {
         }
     }
 
+    /// How long a claim holds before another process may take it over.
+    fn lease(&self) -> Duration {
+        self.dispatcher.services().settings.digest.lease
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -138,9 +139,9 @@ async fn small_landscape(world: &World) {
     }
 }
 
-#[tokio::test]
-async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape() {
-    let world = World::new("2026-11-30T09:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape);
+async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(db: TestDb) {
+    let world = World::new(db, "2026-11-30T09:00:00Z").await;
     small_landscape(&world).await;
     let digest = metricord::digest::for_guild(
         world.dispatcher.services(),
@@ -204,9 +205,11 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
     assert_eq!(digest.attachments[0].name, "digest.png");
 }
 
-#[tokio::test]
-async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exactly_once() {
-    let world = World::new("2026-11-30T00:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exactly_once);
+async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exactly_once(
+    db: TestDb,
+) {
+    let world = World::new(db, "2026-11-30T00:00:00Z").await;
     small_landscape(&world).await;
     let reply = world.run(&format!("/digest schedule channel:{CHANNEL} cron:\"0 0 9 * * Mon\" timezone:UTC landscape:coffee")).await;
     assert!(
@@ -233,7 +236,11 @@ async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exac
                 let (claims, _) = scheduler.claim_due().await.expect("claims");
                 assert_eq!(claims.len(), 1);
                 scheduler = world.scheduler(post.clone());
-                world.set_time(world.now() + LEASE + Duration::minutes(1));
+                let claimed_at = world.now();
+                world.set_time(claimed_at + world.lease() - Duration::minutes(1));
+                let step = scheduler.tick().await.expect("a step");
+                assert_eq!(step.posted, 0, "a claim was taken over inside its lease");
+                world.set_time(claimed_at + world.lease() + Duration::minutes(1));
                 let step = scheduler.tick().await.expect("a step");
                 assert_eq!(step.posted, 1);
             }
@@ -246,7 +253,7 @@ async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exac
                     .await
                     .expect("a step");
                 scheduler = world.scheduler(post.clone());
-                world.set_time(world.now() + LEASE + Duration::minutes(1));
+                world.set_time(world.now() + world.lease() + Duration::minutes(1));
                 scheduler.tick().await.expect("a step");
             }
             _ => {
@@ -276,9 +283,9 @@ async fn simulated_weeks_with_restarts_at_awkward_moments_post_every_digest_exac
     }
 }
 
-#[tokio::test]
-async fn a_missed_digest_is_caught_up_inside_the_window_and_skipped_outside_it() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn a_missed_digest_is_caught_up_inside_the_window_and_skipped_outside_it);
+async fn a_missed_digest_is_caught_up_inside_the_window_and_skipped_outside_it(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     small_landscape(&world).await;
     world
         .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
@@ -317,9 +324,9 @@ async fn a_missed_digest_is_caught_up_inside_the_window_and_skipped_outside_it()
     assert_eq!(states, ["posted", "skipped", "posted"]);
 }
 
-#[tokio::test]
-async fn server_errors_and_rate_limits_are_retried_into_a_single_post() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn server_errors_and_rate_limits_are_retried_into_a_single_post);
+async fn server_errors_and_rate_limits_are_retried_into_a_single_post(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     small_landscape(&world).await;
     world
         .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
@@ -344,9 +351,9 @@ async fn server_errors_and_rate_limits_are_retried_into_a_single_post() {
     assert_eq!(world.posted(CHANNEL).len(), 1);
 }
 
-#[tokio::test]
-async fn a_forbidden_channel_stops_its_schedule_and_the_list_says_so() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn a_forbidden_channel_stops_its_schedule_and_the_list_says_so);
+async fn a_forbidden_channel_stops_its_schedule_and_the_list_says_so(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     small_landscape(&world).await;
     let closed = CHANNEL + 1;
     world
@@ -384,9 +391,9 @@ async fn a_forbidden_channel_stops_its_schedule_and_the_list_says_so() {
     );
 }
 
-#[tokio::test]
-async fn a_thirty_brand_digest_is_split_within_discords_limits() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn a_thirty_brand_digest_is_split_within_discords_limits);
+async fn a_thirty_brand_digest_is_split_within_discords_limits(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     for brand in 0..30 {
         let name = format!("Brand number {brand:02} with a fairly long name");
         world
@@ -483,9 +490,9 @@ async fn a_thirty_brand_digest_is_split_within_discords_limits() {
     );
 }
 
-#[tokio::test]
-async fn digest_commands_validate_their_options_and_explain_numeric_days() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn digest_commands_validate_their_options_and_explain_numeric_days);
+async fn digest_commands_validate_their_options_and_explain_numeric_days(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     let reply = world
         .run("/digest schedule channel:123 cron:\"0 9 * * 1\"")
         .await;
@@ -539,9 +546,9 @@ async fn digest_commands_validate_their_options_and_explain_numeric_days() {
     );
 }
 
-#[tokio::test]
-async fn a_digest_that_cannot_be_built_stops_its_schedule_instead_of_retrying() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn a_digest_that_cannot_be_built_stops_its_schedule_instead_of_retrying);
+async fn a_digest_that_cannot_be_built_stops_its_schedule_instead_of_retrying(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     small_landscape(&world).await;
     world
         .run(&format!(
@@ -573,9 +580,9 @@ async fn a_digest_that_cannot_be_built_stops_its_schedule_instead_of_retrying() 
     assert!(world.posted(CHANNEL).is_empty());
 }
 
-#[tokio::test]
-async fn the_same_digest_cannot_be_scheduled_twice() {
-    let world = World::new("2026-11-29T12:00:00Z").await;
+on_both_backends!(#[tokio::test] async fn the_same_digest_cannot_be_scheduled_twice);
+async fn the_same_digest_cannot_be_scheduled_twice(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
     assert!(
         !world
             .run(&format!("/digest schedule channel:{CHANNEL}"))

@@ -6,12 +6,20 @@
 //! - `digest`: scheduled digests over weeks of hand-set time, posted to the fake Discord.
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
 //! - `reliability`: the promises of RELIABILITY.md, one test (or a few) each.
+//! - `storage`: the storage layer itself on both backends, and what each backend promises.
+//! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//!
+//! Tests that touch storage run on SQLite and on PostgreSQL (`NAME::on_sqlite`,
+//! `NAME::on_postgres`): set `METRICORD_TEST_POSTGRES_URL` to a server's URL for the second, see
+//! `support`.
 
 mod analysis;
 mod bench;
 mod console;
 mod digest;
 mod discord;
+mod operators;
 mod reliability;
+mod storage;
 mod support;

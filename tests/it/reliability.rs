@@ -7,9 +7,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::support::TestDb;
 use crate::support::bot::Bot;
 use crate::support::fake_discord::*;
+use crate::support::{TestDb, on_both_backends};
 use metricord::clock::Clock;
 use metricord::command::{CommandSpec, File, Invocation, Kind, Reply, Value};
 use metricord::console::parse_line;
@@ -33,10 +33,7 @@ impl Lcg {
 
 async fn dispatcher(db: &TestDb) -> Arc<Dispatcher> {
     let settings = Settings {
-        database: DatabaseSettings {
-            url: db.url(),
-            ..DatabaseSettings::default()
-        },
+        database: db.settings(),
         ..Settings::default()
     };
     Arc::new(
@@ -59,22 +56,10 @@ async fn run_as(dispatcher: &Dispatcher, guild: u64, admin: bool, line: &str) ->
         .await
 }
 
-/// Everything stored, as one comparable value.
-async fn fingerprint(db: &TestDb) -> String {
-    let pool = sqlx::SqlitePool::connect(&db.url())
-        .await
-        .expect("the database opens");
-    let text: String = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) || ':' || TOTAL(value) || ':' || COALESCE(MAX(logged_at), '') FROM snapshots)
-             || '|' || (SELECT COUNT(*) || ':' || COALESCE(GROUP_CONCAT(name), '') FROM brands)
-             || '|' || (SELECT COUNT(*) FROM landscapes) || '|' || (SELECT COUNT(*) FROM landscape_brands)
-             || '|' || (SELECT COUNT(*) FROM digest_schedules)",
-    )
-    .fetch_one(&pool)
-    .await
-    .expect("the fingerprint query");
-    pool.close().await;
-    text
+/// Everything stored, every row of every table, as one comparable value.
+async fn fingerprint(dispatcher: &Dispatcher) -> String {
+    let dump = dispatcher.services().store.dump().await;
+    format!("{:?}", dump.expect("the database reads"))
 }
 
 // Promise 1: hostile input never panics and never writes.
@@ -198,10 +183,9 @@ fn hostile_invocation() -> impl Strategy<Value = (String, Vec<(String, Value)>)>
     })
 }
 
-#[test]
-fn promise_1_hostile_input_never_panics_and_never_writes() {
+on_both_backends!(#[test] fn promise_1_hostile_input_never_panics_and_never_writes);
+fn promise_1_hostile_input_never_panics_and_never_writes(db: TestDb) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let db = TestDb::new();
     let dispatcher = runtime.block_on(async {
         let dispatcher = dispatcher(&db).await;
         // Something to find, so that reads and writes have data to trip over.
@@ -223,11 +207,11 @@ fn promise_1_hostile_input_never_panics_and_never_writes() {
     proptest!(config, |((path, options) in hostile_invocation(), admin in any::<bool>())| {
         tried.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (reply, before, after) = runtime.block_on(async {
-            let before = fingerprint(&db).await;
+            let before = fingerprint(&dispatcher).await;
             let reply = dispatcher
                 .dispatch(Invocation { guild_id: Some(1), channel_id: 1, user_id: 7, can_manage_guild: admin, command: path.clone(), options, upload_limit: None })
                 .await;
-            (reply, before, fingerprint(&db).await)
+            (reply, before, fingerprint(&dispatcher).await)
         });
         prop_assert!(!reply.content.contains("went wrong on our side"), "{path}: an internal error: {}", reply.content);
         prop_assert!(!reply.content.is_empty() || !reply.embeds.is_empty(), "{path}: an empty reply");
@@ -386,9 +370,8 @@ fn promise_2_every_acknowledged_snapshot_survives_a_kill() {
 
 // Promise 3: no server sees another's data.
 
-#[tokio::test]
-async fn promise_3_no_server_sees_anothers_data() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn promise_3_no_server_sees_anothers_data);
+async fn promise_3_no_server_sees_anothers_data(db: TestDb) {
     let dispatcher = dispatcher(&db).await;
     let (ours, theirs) = (101, 202);
     for (guild, mentions, followers) in [(ours, 111, 5_000), (theirs, 999_999, 7_777_777)] {
@@ -485,9 +468,10 @@ async fn promise_3_no_server_sees_anothers_data() {
 
 // Promise 4: permissions hold.
 
-#[tokio::test]
-async fn promise_4_every_command_that_changes_shared_data_is_refused_without_manage_server() {
-    let db = TestDb::new();
+on_both_backends!(#[tokio::test] async fn promise_4_every_command_that_changes_shared_data_is_refused_without_manage_server);
+async fn promise_4_every_command_that_changes_shared_data_is_refused_without_manage_server(
+    db: TestDb,
+) {
     let dispatcher = dispatcher(&db).await;
     run_as(
         &dispatcher,
@@ -516,7 +500,7 @@ async fn promise_4_every_command_that_changes_shared_data_is_refused_without_man
     let protected: Vec<String> = command_paths_managing_data();
     let mut covered = Vec::new();
     for attempt in &attempts {
-        let before = fingerprint(&db).await;
+        let before = fingerprint(&dispatcher).await;
         let line = parse_line(attempt).unwrap().unwrap();
         covered.push(line.command.clone());
         let invocation = metricord::console::invocation(&dispatcher, 1, line)
@@ -536,7 +520,7 @@ async fn promise_4_every_command_that_changes_shared_data_is_refused_without_man
             "{attempt}: {}",
             reply.content
         );
-        assert_eq!(before, fingerprint(&db).await, "{attempt} wrote");
+        assert_eq!(before, fingerprint(&dispatcher).await, "{attempt} wrote");
     }
     for path in protected {
         assert!(

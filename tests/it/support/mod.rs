@@ -1,4 +1,6 @@
-//! What the integration tests share: a database of their own for each test, and the built binary.
+//! What the integration tests share: a database of their own for each test (SQLite, or a fresh
+//! database on the PostgreSQL test server), running a test on both backends, and the built
+//! binary.
 
 #![allow(dead_code)] // each test file uses its own part of this module
 
@@ -8,20 +10,119 @@ pub mod fake_discord;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use metricord::settings::DatabaseSettings;
 use metricord::storage::Store;
+use sqlx::Connection;
 
-/// A fresh database in a folder that is removed when the test ends.
+/// The PostgreSQL server the tests use, such as `postgres://postgres@127.0.0.1:5432/postgres`;
+/// without it the PostgreSQL half of each test is skipped, and says so.
+const POSTGRES_URL: &str = "METRICORD_TEST_POSTGRES_URL";
+/// Set to 1 (as CI does) to fail instead of skipping when the server is not there.
+const REQUIRE_POSTGRES: &str = "METRICORD_REQUIRE_POSTGRES";
+
+/// Runs a storage-touching test once on each backend: `on_both_backends!(#[tokio::test] async
+/// fn name);` above `async fn name(db: TestDb)` makes the tests `name::on_sqlite` and
+/// `name::on_postgres`, each handing the function a fresh [`TestDb`] of its backend.
+macro_rules! on_both_backends {
+    (#[$attr:meta] async fn $name:ident) => {
+        mod $name {
+            #[$attr]
+            async fn on_sqlite() {
+                super::$name($crate::support::TestDb::new()).await
+            }
+
+            #[$attr]
+            async fn on_postgres() {
+                if let Some(db) = $crate::support::TestDb::postgres() {
+                    super::$name(db).await
+                }
+            }
+        }
+    };
+    (#[$attr:meta] fn $name:ident) => {
+        mod $name {
+            #[$attr]
+            fn on_sqlite() {
+                super::$name($crate::support::TestDb::new())
+            }
+
+            #[$attr]
+            fn on_postgres() {
+                if let Some(db) = $crate::support::TestDb::postgres() {
+                    super::$name(db)
+                }
+            }
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+/// Which database a test runs on.
+enum Backend {
+    Sqlite,
+    /// A database of its own on the test server, dropped with the `TestDb`.
+    Postgres {
+        server: String,
+        name: String,
+    },
+}
+
+/// A fresh database, with a folder for the test's files; both are removed when the test ends.
 pub struct TestDb {
     pub dir: tempfile::TempDir,
+    backend: Backend,
 }
 
 impl TestDb {
+    /// A SQLite database in the test's folder.
     pub fn new() -> TestDb {
         TestDb {
             dir: tempfile::tempdir().expect("a temporary folder"),
+            backend: Backend::Sqlite,
         }
+    }
+
+    /// A new database on the PostgreSQL server of `METRICORD_TEST_POSTGRES_URL`, or `None`
+    /// (with a note on standard error, which the test harness does not capture) when the
+    /// variable is not set. A server that is set but cannot be reached fails the test, and so
+    /// does a missing variable under `METRICORD_REQUIRE_POSTGRES=1`.
+    pub fn postgres() -> Option<TestDb> {
+        let required = std::env::var(REQUIRE_POSTGRES).is_ok_and(|v| v == "1");
+        let Some(server) = std::env::var(POSTGRES_URL).ok().filter(|u| !u.is_empty()) else {
+            assert!(
+                !required,
+                "{REQUIRE_POSTGRES}=1 but {POSTGRES_URL} is not set: the PostgreSQL suite must run"
+            );
+            static NOTED: std::sync::Once = std::sync::Once::new();
+            NOTED.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: the PostgreSQL suite was skipped: set {POSTGRES_URL} (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run it"
+                );
+            });
+            return None;
+        };
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!(
+            "metricord_test_{}_{}_{nanos}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        server_statement(&server, format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|err| panic!("the test PostgreSQL server at {POSTGRES_URL}: {err}"));
+        Some(TestDb {
+            dir: tempfile::tempdir().expect("a temporary folder"),
+            backend: Backend::Postgres { server, name },
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres { .. })
     }
 
     pub fn path(&self) -> PathBuf {
@@ -29,16 +130,32 @@ impl TestDb {
     }
 
     pub fn url(&self) -> String {
-        format!("sqlite://{}", self.path().display())
+        match &self.backend {
+            Backend::Sqlite => format!("sqlite://{}", self.path().display()),
+            Backend::Postgres { server, name } => database_url(server, name),
+        }
+    }
+
+    /// The settings of this database.
+    pub fn settings(&self) -> DatabaseSettings {
+        DatabaseSettings {
+            url: self.url(),
+            ..DatabaseSettings::default()
+        }
     }
 
     pub async fn store(&self) -> Store {
-        Store::open(&DatabaseSettings {
-            url: self.url(),
-            ..DatabaseSettings::default()
-        })
-        .await
-        .expect("the test database opens")
+        Store::open(&self.settings())
+            .await
+            .expect("the test database opens")
+    }
+
+    /// Everything stored, every row of every table, as one comparable value.
+    pub async fn fingerprint(&self) -> String {
+        let store = self.store().await;
+        let dump = store.dump().await.expect("the test database reads");
+        store.close().await;
+        format!("{dump:?}")
     }
 
     /// Every value stored for a guild: `(day, brand, platform, series, value)`.
@@ -77,4 +194,54 @@ impl TestDb {
             output.status.code().unwrap_or(-1),
         )
     }
+}
+
+impl Drop for TestDb {
+    /// Drops a PostgreSQL test database, on a thread of its own: a test's runtime may be gone
+    /// or busy by now, and `WITH (FORCE)` ends any connection the test left open.
+    fn drop(&mut self) {
+        if let Backend::Postgres { server, name } = &self.backend {
+            let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            if let Err(err) = server_statement(server, statement) {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "could not drop test database {name}: {err}"
+                );
+            }
+        }
+    }
+}
+
+/// The URL of database `name` on the server of `server` (a URL of another database there).
+fn database_url(server: &str, name: &str) -> String {
+    let authority = server.find("://").map_or(0, |i| i + 3);
+    let path = server[authority..]
+        .find('/')
+        .map_or(server.len(), |i| authority + i);
+    let query = server[path..].find('?').map_or("", |i| &server[path + i..]);
+    format!("{}/{name}{query}", &server[..path])
+}
+
+/// Runs one statement on the server's maintenance database, on a thread and runtime of its own
+/// so that it works inside a test's runtime and in `Drop` alike.
+fn server_statement(server: &str, statement: String) -> Result<(), String> {
+    let server = server.to_string();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&server)
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                .execute(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?;
+            conn.close().await.map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .map_err(|_| "the database thread panicked".to_string())?
 }

@@ -1,0 +1,159 @@
+//! The PostgreSQL backend: a server that several metricord processes share.
+//!
+//! One pool serves reads and writes: the server runs writes side by side, and ones that
+//! collide (a deadlock) are tried again by [`super::retrying`]. Each connection is checked
+//! before it is lent out, so that one broken while the server was away is dropped and replaced
+//! rather than failing a command; waiting for a connection ends after `busy_timeout_ms`, and the
+//! command is then answered "try again". The migrations in `migrations/postgres/` run under
+//! sqlx's advisory lock, so processes starting together migrate the database once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres as Db, Transaction};
+
+use super::{Dialects, Maintenance};
+use crate::error::{Error, Result};
+use crate::settings::{DatabaseSettings, redacted};
+
+/// A PostgreSQL database.
+#[derive(Clone)]
+pub struct Postgres {
+    pool: PgPool,
+    /// The URL with its password hidden: all that `Debug` shows.
+    url: String,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Postgres").field("url", &self.url).finish()
+    }
+}
+
+/// Rows staged per statement: each column goes as one array, so the size only bounds memory.
+const IMPORT_BATCH: usize = 10_000;
+
+/// A database's soundness beyond what the server checks itself: rows tied to another server's
+/// brand or landscape, which the schema cannot forbid.
+const CROSS_GUILD_ROWS: &str = "SELECT
+    (SELECT COUNT(*) FROM snapshots s JOIN brands b ON b.id = s.brand_id
+      WHERE b.guild_id <> s.guild_id)
+  + (SELECT COUNT(*) FROM landscape_brands lb JOIN brands b ON b.id = lb.brand_id
+      JOIN landscapes l ON l.id = lb.landscape_id WHERE b.guild_id <> l.guild_id)";
+
+impl Postgres {
+    /// Connects to the database `settings.url` names (it must exist) and applies the
+    /// migrations in `migrations/postgres/`.
+    pub async fn open(settings: &DatabaseSettings) -> Result<Postgres> {
+        let options = PgConnectOptions::from_str(settings.url.trim())?;
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .acquire_timeout(Duration::from_millis(settings.busy_timeout_ms))
+            .test_before_acquire(true)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Postgres {
+            pool,
+            url: redacted(&settings.url),
+        })
+    }
+
+    pub(super) fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(super) fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub(super) async fn begin_write(&self) -> Result<Transaction<'static, Db>> {
+        Ok(self.pool.begin().await?)
+    }
+
+    pub(super) fn pick(sql: &Dialects) -> &'static str {
+        sql.postgres
+    }
+
+    /// Brand ids as an array, for `= ANY($n)`.
+    pub(super) fn ids(ids: &[i64]) -> Vec<i64> {
+        ids.to_vec()
+    }
+
+    /// Series names as an array, for `= ANY($n)`.
+    pub(super) fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    /// Puts an import's rows, as `(brand id, row)`, into the staging table, a column per array.
+    pub(super) async fn stage(
+        tx: &mut Transaction<'static, Db>,
+        rows: &[(i64, &super::ImportRow)],
+    ) -> Result<()> {
+        // Unqualified, the table's name finds it before any other in both databases.
+        sqlx::query(
+            "CREATE TEMP TABLE IF NOT EXISTS import_rows (
+                 brand_id BIGINT, platform TEXT, series TEXT, day DATE, value BIGINT)",
+        )
+        .execute(&mut **tx)
+        .await?;
+        for chunk in rows.chunks(IMPORT_BATCH) {
+            sqlx::query(
+                "INSERT INTO import_rows (brand_id, platform, series, day, value)
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::DATE[], $5::BIGINT[])",
+            )
+            .bind(chunk.iter().map(|(brand, _)| *brand).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|(_, r)| r.platform).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|(_, r)| r.series).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|(_, r)| r.day).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|(_, r)| r.value).collect::<Vec<_>>())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// After rows were copied in with their ids: move each id sequence past the largest, so
+    /// that the next brand, landscape or schedule does not collide with a copied one.
+    pub(super) async fn after_copy(tx: &mut Transaction<'static, Db>) -> Result<()> {
+        for sql in [
+            "SELECT setval(pg_get_serial_sequence('brands', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM brands), false)",
+            "SELECT setval(pg_get_serial_sequence('landscapes', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM landscapes), false)",
+            "SELECT setval(pg_get_serial_sequence('digest_schedules', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM digest_schedules), false)",
+        ] {
+            sqlx::query(sql).execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Maintenance for Postgres {
+    async fn backup(&self, _path: &std::path::Path) -> Result<()> {
+        Err(Error::SqliteOnly {
+            what: "`metricord backup`",
+            instead: "back up with `pg_dump --format=custom` and restore with `pg_restore` (README, \"Storage backends\")",
+        })
+    }
+
+    /// The server checks its own pages; this checks what the schema cannot: that no row is
+    /// tied to another server's brand or landscape.
+    async fn integrity_check(&self) -> Result<String> {
+        let stray: i64 = sqlx::query_scalar(CROSS_GUILD_ROWS)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(if stray == 0 {
+            "ok".to_string()
+        } else {
+            format!("{stray} rows are tied to another server's brand or landscape")
+        })
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

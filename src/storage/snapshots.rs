@@ -1,0 +1,476 @@
+//! Snapshots and every question over them: the [`Snapshots`] queries, written once for both
+//! backends (logging a command, the history a plugin compares with, aggregates for reports,
+//! comparisons and digests, values for charts, export, import, autocomplete).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::{
+    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, instant, retrying,
+    storable,
+};
+use crate::command::Suggest;
+use crate::error::{Error, Result, UserError};
+use crate::period::Period;
+use crate::plugin::{History, HistoryNeeds};
+
+/// Where a snapshot came from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Source {
+    Command,
+    Import,
+}
+
+/// Values to store for one brand, platform and day.
+#[derive(Debug, Clone)]
+pub struct NewSnapshot<'a> {
+    pub guild_id: u64,
+    pub brand: &'a str,
+    pub platform: &'a str,
+    pub day: NaiveDate,
+    pub values: &'a [(&'static str, i64)],
+    pub logged_by: u64,
+    pub logged_at: DateTime<Utc>,
+    pub source: Source,
+}
+
+/// What storing a snapshot did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    /// The brand's name as first written.
+    pub brand: String,
+    pub brand_created: bool,
+    /// Series whose earlier value for the same day was replaced, with that value.
+    pub replaced: Vec<(&'static str, i64)>,
+}
+
+/// A series of one brand and platform over a period, aggregated every way a series can be: the
+/// caller picks the one the series' rule asks for.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Aggregated {
+    pub brand_id: i64,
+    pub platform: String,
+    pub series: String,
+    pub sum: i64,
+    pub max: i64,
+    /// The value on the period's last day with data.
+    pub last: i64,
+    /// Days with data.
+    pub days: i64,
+}
+
+/// One stored value.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Stored {
+    pub brand_id: i64,
+    pub platform: String,
+    pub series: String,
+    pub day: NaiveDate,
+    pub value: i64,
+}
+
+#[async_trait::async_trait]
+pub trait Snapshots: Send + Sync {
+    /// Stores a snapshot's values atomically, creating the brand if `auto_create`: one statement
+    /// for a known brand. A value stored for the same key is replaced, and reported.
+    async fn log(&self, snapshot: &NewSnapshot<'_>, auto_create: bool) -> Result<Logged>;
+
+    /// What is stored for `brand` around `day`, as far as `needs` asks: each `previous` series'
+    /// latest value before that day on the same platform, and each `peers` series summed over
+    /// the brand's competitors on that day.
+    async fn history(
+        &self,
+        guild_id: u64,
+        brand: &str,
+        platform: &str,
+        day: NaiveDate,
+        needs: &HistoryNeeds,
+    ) -> Result<History>;
+
+    /// Names of the guild's brands or landscapes containing `typed` (any case), those
+    /// starting with it first: what autocomplete offers.
+    async fn suggestions(
+        &self,
+        guild_id: u64,
+        of: Suggest,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<String>>;
+
+    /// Each series of `brands` (or only `series`) over `period` on each platform (or only
+    /// `platform`), aggregated.
+    async fn aggregate(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+        series: Option<&[&str]>,
+    ) -> Result<Vec<Aggregated>>;
+
+    /// Every stored value of `brands` over `period` for the given series, oldest first.
+    async fn values(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+        series: &[&str],
+    ) -> Result<Vec<Stored>>;
+
+    /// Every stored value of a guild, oldest first, as `(day, brand, platform, series, value)`;
+    /// only of `brands` and within `period` when given.
+    async fn snapshots(
+        &self,
+        guild_id: u64,
+        brands: Option<&[i64]>,
+        period: Option<Period>,
+    ) -> Result<Vec<(String, String, String, String, i64)>>;
+}
+
+/// Each series of some brands over a period, aggregated every way a series can be; the
+/// hottest query (reports, comparisons, digests). See BENCHMARKS.md for its plan. `$1`..`$2`
+/// the period, `$3` the guild, `$4` the brands, `$5` a platform or NULL, `$6` series or NULL.
+pub const AGGREGATE: Dialects = Dialects {
+    sqlite: "SELECT s.brand_id, s.platform, s.series, SUM(s.value) AS sum, MAX(s.value) AS max,
+        COUNT(*) AS days,
+        (SELECT l.value FROM snapshots l
+        WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
+        AND l.day BETWEEN $1 AND $2 AND l.series = s.series AND l.platform = s.platform
+        ORDER BY l.day DESC LIMIT 1) AS last
+        FROM snapshots s
+        WHERE s.guild_id = $3 AND s.brand_id IN (SELECT value FROM json_each($4))
+        AND s.day BETWEEN $1 AND $2 AND ($5 IS NULL OR s.platform = $5)
+        AND ($6 IS NULL OR s.series IN (SELECT value FROM json_each($6)))
+        GROUP BY s.brand_id, s.series, s.platform",
+    postgres: "SELECT s.brand_id, s.platform, s.series, CAST(SUM(s.value) AS BIGINT) AS sum,
+        MAX(s.value) AS max, COUNT(*) AS days,
+        (SELECT l.value FROM snapshots l
+        WHERE l.guild_id = s.guild_id AND l.brand_id = s.brand_id
+        AND l.day BETWEEN $1 AND $2 AND l.series = s.series AND l.platform = s.platform
+        ORDER BY l.day DESC LIMIT 1) AS last
+        FROM snapshots s
+        WHERE s.guild_id = $3 AND s.brand_id = ANY($4)
+        AND s.day BETWEEN $1 AND $2 AND ($5 IS NULL OR s.platform = $5)
+        AND ($6 IS NULL OR s.series = ANY($6))
+        GROUP BY s.guild_id, s.brand_id, s.series, s.platform",
+};
+
+/// The latest value of a series before a day, for growth against the last stored value.
+pub const PREVIOUS_VALUE: &str =
+    "SELECT s.day, s.value FROM snapshots s JOIN brands b ON b.id = s.brand_id
+    WHERE b.guild_id = $1 AND b.name_key = $2 AND s.guild_id = b.guild_id
+    AND s.series = $3 AND s.platform = $4 AND s.day < $5
+    ORDER BY s.day DESC LIMIT 1";
+
+/// A series summed over a brand's competitors on one day, with how many there are: the brands
+/// that share a landscape with it, or every other brand of the guild while it is in no
+/// landscape. SQLite is told its (covering) index: without statistics its planner prefers
+/// scanning the guild's whole primary key range, 300 times slower on a year of data.
+const PEERS: Dialects = Dialects {
+    sqlite: "WITH me AS (SELECT id FROM brands WHERE guild_id = $1 AND name_key = $2),
+              rivals AS (SELECT theirs.brand_id AS id FROM landscape_brands mine
+                           JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
+                          WHERE mine.brand_id IN (SELECT id FROM me))
+         SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots INDEXED BY snapshots_by_day
+         WHERE guild_id = $1 AND series = $3 AND platform = $4 AND day = $5
+           AND brand_id NOT IN (SELECT id FROM me)
+           AND (NOT EXISTS (SELECT 1 FROM rivals) OR brand_id IN (SELECT id FROM rivals))",
+    postgres: "WITH me AS (SELECT id FROM brands WHERE guild_id = $1 AND name_key = $2),
+              rivals AS (SELECT theirs.brand_id AS id FROM landscape_brands mine
+                           JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
+                          WHERE mine.brand_id IN (SELECT id FROM me))
+         SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT), COUNT(*) FROM snapshots
+         WHERE guild_id = $1 AND series = $3 AND platform = $4 AND day = $5
+           AND brand_id NOT IN (SELECT id FROM me)
+           AND (NOT EXISTS (SELECT 1 FROM rivals) OR brand_id IN (SELECT id FROM rivals))",
+};
+
+/// Stores a snapshot's values for a brand found by name, in one statement (each statement is a
+/// round trip, and those trips were most of a logged command's cost): `$1` guild, `$2`
+/// brand key, `$3` platform, `$4` day, `$5` logged by, `$6` logged at, `$7` source, then a
+/// `(series, value)` pair for each value in place of `{values}`. On conflict it keeps the value
+/// it overwrites in `replaced_value`, and returns, for each row it wrote, the series, the value
+/// it replaced (NULL for a new one) and the brand's name. No rows means no such brand.
+/// (`WHERE` before `ON CONFLICT` is SQLite's way of telling an upsert from a join.)
+const LOG_SNAPSHOT: &str = "INSERT INTO snapshots
+        (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
+    SELECT b.guild_id, b.id, $3, v.column1, $4, v.column2, $5, $6, $7
+    FROM brands b, (VALUES {values}) v
+    WHERE b.guild_id = $1 AND b.name_key = $2
+    ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
+        replaced_value = snapshots.value, value = excluded.value,
+        logged_by = excluded.logged_by, logged_at = excluded.logged_at, source = excluded.source
+    RETURNING series, replaced_value, (SELECT name FROM brands WHERE id = brand_id)";
+
+/// Autocomplete: names containing what was typed, those starting with it first.
+const SUGGEST_BRANDS: Dialects = Dialects {
+    sqlite: "SELECT name FROM brands WHERE guild_id = $1 AND instr(name_key, $2) > 0
+        ORDER BY instr(name_key, $2) <> 1, name_key LIMIT $3",
+    postgres: "SELECT name FROM brands WHERE guild_id = $1 AND strpos(name_key, $2) > 0
+        ORDER BY strpos(name_key, $2) <> 1, name_key LIMIT $3",
+};
+
+const SUGGEST_LANDSCAPES: Dialects = Dialects {
+    sqlite: "SELECT name FROM landscapes WHERE guild_id = $1 AND instr(name_key, $2) > 0
+        ORDER BY instr(name_key, $2) <> 1, name_key LIMIT $3",
+    postgres: "SELECT name FROM landscapes WHERE guild_id = $1 AND strpos(name_key, $2) > 0
+        ORDER BY strpos(name_key, $2) <> 1, name_key LIMIT $3",
+};
+
+/// `$1` guild, `$2` brands, `$3`..`$4` the period, `$5` a platform or NULL, `$6` series.
+const VALUES: Dialects = Dialects {
+    sqlite: "SELECT brand_id, platform, series, day, value FROM snapshots
+        WHERE guild_id = $1 AND brand_id IN (SELECT value FROM json_each($2))
+          AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+          AND series IN (SELECT value FROM json_each($6))
+        ORDER BY day, brand_id, platform, series",
+    postgres: "SELECT brand_id, platform, series, day, value FROM snapshots
+        WHERE guild_id = $1 AND brand_id = ANY($2)
+          AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+          AND series = ANY($6)
+        ORDER BY day, brand_id, platform, series",
+};
+
+/// `$1` guild, `$2` brands or NULL, `$3`..`$4` the period or NULL.
+const SNAPSHOTS: Dialects = Dialects {
+    sqlite: "SELECT s.day, b.name, s.platform, s.series, s.value
+        FROM snapshots s JOIN brands b ON b.id = s.brand_id
+        WHERE s.guild_id = $1
+          AND ($2 IS NULL OR s.brand_id IN (SELECT value FROM json_each($2)))
+          AND ($3 IS NULL OR s.day BETWEEN $3 AND $4)
+        ORDER BY s.day, b.name_key, s.platform, s.series",
+    postgres: "SELECT s.day, b.name, s.platform, s.series, s.value
+        FROM snapshots s JOIN brands b ON b.id = s.brand_id
+        WHERE s.guild_id = $1
+          AND ($2 IS NULL OR s.brand_id = ANY($2))
+          AND ($3 IS NULL OR s.day BETWEEN $3 AND $4)
+        ORDER BY s.day, b.name_key, s.platform, s.series",
+};
+
+macro_rules! impl_snapshots {
+    ($backend:ident, $db:ty) => {
+        impl $backend {
+            /// [`LOG_SNAPSHOT`] for a snapshot's values: the rows it stored, with the brand's
+            /// name and what each replaced; `None` when the guild has no brand of that name.
+            async fn log_snapshot<'e, E>(
+                db: E,
+                snapshot: &NewSnapshot<'_>,
+            ) -> Result<Option<Logged>>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let values: Vec<String> = (0..snapshot.values.len())
+                    .map(|i| format!("(${}, ${})", 8 + 2 * i, 9 + 2 * i))
+                    .collect();
+                let sql = LOG_SNAPSHOT.replace("{values}", &values.join(", "));
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(guild(snapshot.guild_id))
+                    .bind(brand_key(snapshot.brand))
+                    .bind(snapshot.platform)
+                    .bind(snapshot.day)
+                    .bind(snapshot.logged_by as i64)
+                    .bind(instant(snapshot.logged_at))
+                    .bind(match snapshot.source {
+                        Source::Command => "command",
+                        Source::Import => "import",
+                    });
+                for &(series, value) in snapshot.values {
+                    query = query.bind(series).bind(value);
+                }
+                let rows: Vec<(String, Option<i64>, String)> = query.fetch_all(db).await?;
+                let Some((_, _, brand)) = rows.first() else {
+                    return Ok(None);
+                };
+                let mut replaced = Vec::new();
+                for &(series, _) in snapshot.values {
+                    for (stored, before, _) in &rows {
+                        if stored == series
+                            && let Some(before) = before
+                        {
+                            replaced.push((series, *before));
+                        }
+                    }
+                }
+                Ok(Some(Logged {
+                    brand: brand.clone(),
+                    brand_created: false,
+                    replaced,
+                }))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Snapshots for $backend {
+            async fn log(&self, snapshot: &NewSnapshot<'_>, auto_create: bool) -> Result<Logged> {
+                if snapshot.values.is_empty() {
+                    return Err(Error::Database(sqlx::Error::Protocol(
+                        "a snapshot without values".into(),
+                    )));
+                }
+                storable(snapshot.brand)?;
+                retrying!(async {
+                    if let Some(logged) = Self::log_snapshot(self.writer(), snapshot).await? {
+                        return Ok(logged);
+                    }
+                    let mut tx = self.begin_write().await?;
+                    // Another call may have created the brand since.
+                    if let Some(logged) = Self::log_snapshot(&mut *tx, snapshot).await? {
+                        tx.commit().await?;
+                        return Ok(logged);
+                    }
+                    if !auto_create {
+                        return Err(UserError::BrandNotCreated {
+                            name: snapshot.brand.trim().to_string(),
+                        }
+                        .into());
+                    }
+                    let guild = guild(snapshot.guild_id);
+                    let created =
+                        Self::create_brand(&mut tx, guild, snapshot.brand, snapshot.logged_at)
+                            .await?
+                            .is_some();
+                    let logged = Self::log_snapshot(&mut *tx, snapshot)
+                        .await?
+                        .ok_or_else(|| Error::Database(sqlx::Error::RowNotFound))?;
+                    tx.commit().await?;
+                    Ok(if created {
+                        Logged {
+                            brand_created: true,
+                            replaced: Vec::new(),
+                            ..logged
+                        }
+                    } else {
+                        logged
+                    })
+                })
+            }
+
+            async fn history(
+                &self,
+                guild_id: u64,
+                brand: &str,
+                platform: &str,
+                day: NaiveDate,
+                needs: &HistoryNeeds,
+            ) -> Result<History> {
+                let guild = guild(guild_id);
+                let key = brand_key(brand);
+                let mut history = History::default();
+                if !findable(&key) {
+                    return Ok(history);
+                }
+                for &name in needs.previous {
+                    let previous: Option<(NaiveDate, i64)> = sqlx::query_as(PREVIOUS_VALUE)
+                        .bind(guild)
+                        .bind(&key)
+                        .bind(name)
+                        .bind(platform)
+                        .bind(day)
+                        .fetch_optional(self.reader())
+                        .await?;
+                    if let Some(previous) = previous {
+                        history.previous.insert(name, previous);
+                    }
+                }
+                for &name in needs.peers {
+                    let (sum, brands): (i64, i64) = sqlx::query_as(Self::pick(&PEERS))
+                        .bind(guild)
+                        .bind(&key)
+                        .bind(name)
+                        .bind(platform)
+                        .bind(day)
+                        .fetch_one(self.reader())
+                        .await?;
+                    if brands > 0 {
+                        history.peers.insert(name, (sum, brands as usize));
+                    }
+                }
+                Ok(history)
+            }
+
+            async fn suggestions(
+                &self,
+                guild_id: u64,
+                of: Suggest,
+                typed: &str,
+                limit: usize,
+            ) -> Result<Vec<String>> {
+                if !findable(typed) {
+                    return Ok(Vec::new());
+                }
+                let sql = match of {
+                    Suggest::Brands => &SUGGEST_BRANDS,
+                    Suggest::Landscapes => &SUGGEST_LANDSCAPES,
+                };
+                Ok(sqlx::query_scalar(Self::pick(sql))
+                    .bind(guild(guild_id))
+                    .bind(brand_key(typed))
+                    .bind(limit as i64)
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn aggregate(
+                &self,
+                guild_id: u64,
+                brands: &[i64],
+                period: Period,
+                platform: Option<&str>,
+                series: Option<&[&str]>,
+            ) -> Result<Vec<Aggregated>> {
+                Ok(sqlx::query_as(Self::pick(&AGGREGATE))
+                    .bind(period.from)
+                    .bind(period.to)
+                    .bind(guild(guild_id))
+                    .bind(Self::ids(brands))
+                    .bind(platform)
+                    .bind(series.map(Self::names))
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn values(
+                &self,
+                guild_id: u64,
+                brands: &[i64],
+                period: Period,
+                platform: Option<&str>,
+                series: &[&str],
+            ) -> Result<Vec<Stored>> {
+                Ok(sqlx::query_as(Self::pick(&VALUES))
+                    .bind(guild(guild_id))
+                    .bind(Self::ids(brands))
+                    .bind(period.from)
+                    .bind(period.to)
+                    .bind(platform)
+                    .bind(Self::names(series))
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn snapshots(
+                &self,
+                guild_id: u64,
+                brands: Option<&[i64]>,
+                period: Option<Period>,
+            ) -> Result<Vec<(String, String, String, String, i64)>> {
+                let rows: Vec<(NaiveDate, String, String, String, i64)> =
+                    sqlx::query_as(Self::pick(&SNAPSHOTS))
+                        .bind(guild(guild_id))
+                        .bind(brands.map(Self::ids))
+                        .bind(period.map(|p| p.from))
+                        .bind(period.map(|p| p.to))
+                        .fetch_all(self.reader())
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(day, brand, platform, series, value)| {
+                        (day.to_string(), brand, platform, series, value)
+                    })
+                    .collect())
+            }
+        }
+    };
+}
+
+for_each_backend!(impl_snapshots);

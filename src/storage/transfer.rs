@@ -1,0 +1,344 @@
+//! Every row of every table, out of one database and into another: what `metricord
+//! migrate-data` moves between backends, and what tests compare after a backup is restored.
+//!
+//! A [`Dump`] is read in one consistent snapshot of the source, with the number of rows of each
+//! table in each guild. Loading it writes every table in one transaction on the target, counts
+//! the rows per table and guild again inside that transaction, and commits only if the counts
+//! match; a target that already holds data is refused, so running the move twice cannot
+//! duplicate anything.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::QueryBuilder;
+
+use super::{Dialects, Postgres, Sqlite, for_each_backend};
+use crate::error::{Error, Result};
+
+/// Rows per insert statement: 10 columns each keeps a statement under SQLite's 32,766
+/// parameters and PostgreSQL's 65,535.
+const BATCH: usize = 1_000;
+
+/// Every row of every table.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dump {
+    pub brands: Vec<BrandRow>,
+    pub landscapes: Vec<LandscapeRow>,
+    pub landscape_brands: Vec<LandscapeBrandRow>,
+    pub snapshots: Vec<SnapshotRow>,
+    pub digest_schedules: Vec<ScheduleRow>,
+    pub digest_runs: Vec<RunRow>,
+    /// The rows of each table in each guild, counted in the same snapshot.
+    pub counts: Counts,
+}
+
+/// `(table, guild, rows)` for every table and guild with rows, in that order.
+pub type Counts = Vec<(String, i64, i64)>;
+
+/// What `counts` add up to, for people: rows per table, and over how many guilds.
+pub fn describe(counts: &Counts) -> String {
+    let mut tables: Vec<(&str, i64)> = Vec::new();
+    for (table, _, rows) in counts {
+        match tables.iter_mut().find(|(t, _)| t == table) {
+            Some((_, total)) => *total += rows,
+            None => tables.push((table, *rows)),
+        }
+    }
+    let mut guilds: Vec<i64> = counts.iter().map(|(_, guild, _)| *guild).collect();
+    guilds.sort_unstable();
+    guilds.dedup();
+    let tables: Vec<String> = tables
+        .iter()
+        .map(|(table, rows)| format!("{rows} {table}"))
+        .collect();
+    if tables.is_empty() {
+        return "nothing (the source holds no data)".to_string();
+    }
+    format!("{} of {} servers", tables.join(", "), guilds.len())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct BrandRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub name: String,
+    pub name_key: String,
+    pub created_at: DateTime<Utc>,
+    pub competitor: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LandscapeRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub name: String,
+    pub name_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct LandscapeBrandRow {
+    pub landscape_id: i64,
+    pub brand_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct SnapshotRow {
+    pub guild_id: i64,
+    pub brand_id: i64,
+    pub platform: String,
+    pub series: String,
+    pub day: NaiveDate,
+    pub value: i64,
+    pub logged_by: i64,
+    pub logged_at: DateTime<Utc>,
+    pub source: String,
+    pub replaced_value: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct ScheduleRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub channel_id: i64,
+    pub cron: String,
+    pub timezone: String,
+    pub landscape: Option<String>,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub last_fire: i64,
+    pub failing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct RunRow {
+    pub schedule_id: i64,
+    pub scheduled_at: i64,
+    pub state: String,
+    pub claimed_at: i64,
+    pub detail: Option<String>,
+}
+
+/// Whole databases out and in.
+#[async_trait::async_trait]
+pub trait Transfer: Send + Sync {
+    /// Every row of every table, read in one consistent snapshot.
+    async fn dump(&self) -> Result<Dump>;
+
+    /// Writes `dump` into this database, which must hold no data yet, in one transaction that
+    /// commits only if the rows per table and guild match the dump's counts. Returns them.
+    async fn load(&self, dump: &Dump) -> Result<Counts>;
+}
+
+/// The rows of each table in each guild; runs and landscape memberships count for the guild
+/// of their schedule and landscape.
+const COUNTS: &str = "SELECT CAST('brands' AS TEXT), guild_id, COUNT(*) FROM brands GROUP BY guild_id
+    UNION ALL SELECT CAST('landscapes' AS TEXT), guild_id, COUNT(*) FROM landscapes GROUP BY guild_id
+    UNION ALL SELECT CAST('landscape_brands' AS TEXT), l.guild_id, COUNT(*) FROM landscape_brands lb
+        JOIN landscapes l ON l.id = lb.landscape_id GROUP BY l.guild_id
+    UNION ALL SELECT CAST('snapshots' AS TEXT), guild_id, COUNT(*) FROM snapshots GROUP BY guild_id
+    UNION ALL SELECT CAST('digest_schedules' AS TEXT), guild_id, COUNT(*) FROM digest_schedules
+        GROUP BY guild_id
+    UNION ALL SELECT CAST('digest_runs' AS TEXT), s.guild_id, COUNT(*) FROM digest_runs r
+        JOIN digest_schedules s ON s.id = r.schedule_id GROUP BY s.guild_id";
+
+/// Any row at all in the tables that hold a guild's data.
+const ANY_DATA: &str = "SELECT EXISTS (SELECT 1 FROM brands) OR EXISTS (SELECT 1 FROM landscapes)
+    OR EXISTS (SELECT 1 FROM digest_schedules)";
+
+/// A read that sees one moment of the database throughout.
+const READ_SNAPSHOT: Dialects = Dialects {
+    sqlite: "BEGIN",
+    postgres: "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+};
+
+macro_rules! impl_transfer {
+    ($backend:ident, $db:ty) => {
+        #[async_trait::async_trait]
+        impl Transfer for $backend {
+            async fn dump(&self) -> Result<Dump> {
+                let mut tx = self.reader().begin_with(Self::pick(&READ_SNAPSHOT)).await?;
+                let dump = Dump {
+                    brands: sqlx::query_as(
+                        "SELECT id, guild_id, name, name_key, created_at, competitor FROM brands ORDER BY id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    landscapes: sqlx::query_as(
+                        "SELECT id, guild_id, name, name_key FROM landscapes ORDER BY id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    landscape_brands: sqlx::query_as(
+                        "SELECT landscape_id, brand_id FROM landscape_brands ORDER BY landscape_id, brand_id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    snapshots: sqlx::query_as(
+                        "SELECT guild_id, brand_id, platform, series, day, value, logged_by, logged_at,
+                                source, replaced_value
+                         FROM snapshots ORDER BY guild_id, brand_id, day, series, platform",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    digest_schedules: sqlx::query_as(
+                        "SELECT id, guild_id, channel_id, cron, timezone, landscape, created_by,
+                                created_at, last_fire, failing
+                         FROM digest_schedules ORDER BY id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    digest_runs: sqlx::query_as(
+                        "SELECT schedule_id, scheduled_at, state, claimed_at, detail
+                         FROM digest_runs ORDER BY schedule_id, scheduled_at",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    counts: counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?),
+                };
+                tx.commit().await?;
+                Ok(dump)
+            }
+
+            async fn load(&self, dump: &Dump) -> Result<Counts> {
+                let mut tx = self.begin_write().await?;
+                let holds_data: bool = sqlx::query_scalar(ANY_DATA).fetch_one(&mut *tx).await?;
+                if holds_data {
+                    return Err(Error::TargetNotEmpty);
+                }
+                for chunk in dump.brands.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO brands (id, guild_id, name, name_key, created_at, competitor) ",
+                    );
+                    insert.push_values(chunk, |mut row, b| {
+                        row.push_bind(b.id)
+                            .push_bind(b.guild_id)
+                            .push_bind(b.name.clone())
+                            .push_bind(b.name_key.clone())
+                            .push_bind(b.created_at)
+                            .push_bind(b.competitor);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.landscapes.chunks(BATCH) {
+                    let mut insert =
+                        QueryBuilder::<$db>::new("INSERT INTO landscapes (id, guild_id, name, name_key) ");
+                    insert.push_values(chunk, |mut row, l| {
+                        row.push_bind(l.id)
+                            .push_bind(l.guild_id)
+                            .push_bind(l.name.clone())
+                            .push_bind(l.name_key.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.landscape_brands.chunks(BATCH) {
+                    let mut insert =
+                        QueryBuilder::<$db>::new("INSERT INTO landscape_brands (landscape_id, brand_id) ");
+                    insert.push_values(chunk, |mut row, lb| {
+                        row.push_bind(lb.landscape_id).push_bind(lb.brand_id);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.snapshots.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO snapshots (guild_id, brand_id, platform, series, day, value,
+                             logged_by, logged_at, source, replaced_value) ",
+                    );
+                    insert.push_values(chunk, |mut row, s| {
+                        row.push_bind(s.guild_id)
+                            .push_bind(s.brand_id)
+                            .push_bind(s.platform.clone())
+                            .push_bind(s.series.clone())
+                            .push_bind(s.day)
+                            .push_bind(s.value)
+                            .push_bind(s.logged_by)
+                            .push_bind(s.logged_at)
+                            .push_bind(s.source.clone())
+                            .push_bind(s.replaced_value);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.digest_schedules.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO digest_schedules (id, guild_id, channel_id, cron, timezone,
+                             landscape, created_by, created_at, last_fire, failing) ",
+                    );
+                    insert.push_values(chunk, |mut row, s| {
+                        row.push_bind(s.id)
+                            .push_bind(s.guild_id)
+                            .push_bind(s.channel_id)
+                            .push_bind(s.cron.clone())
+                            .push_bind(s.timezone.clone())
+                            .push_bind(s.landscape.clone())
+                            .push_bind(s.created_by)
+                            .push_bind(s.created_at)
+                            .push_bind(s.last_fire)
+                            .push_bind(s.failing.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.digest_runs.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO digest_runs (schedule_id, scheduled_at, state, claimed_at, detail) ",
+                    );
+                    insert.push_values(chunk, |mut row, r| {
+                        row.push_bind(r.schedule_id)
+                            .push_bind(r.scheduled_at)
+                            .push_bind(r.state.clone())
+                            .push_bind(r.claimed_at)
+                            .push_bind(r.detail.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                Self::after_copy(&mut tx).await?;
+                let counts = counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?);
+                check_counts(dump, &counts)?;
+                tx.commit().await?;
+                Ok(counts)
+            }
+        }
+    };
+}
+
+for_each_backend!(impl_transfer);
+
+/// Counts in one order whatever the database's collation.
+fn counts(mut counts: Counts) -> Counts {
+    counts.sort();
+    counts
+}
+
+/// The counts in the target must be the source's, and the source's must be the rows the dump
+/// holds: a difference is a row lost or added on the way, and the move is not committed.
+fn check_counts(dump: &Dump, counts: &Counts) -> Result<()> {
+    let total = |table: &str, counts: &Counts| -> i64 {
+        counts
+            .iter()
+            .filter(|(t, _, _)| t == table)
+            .map(|(_, _, n)| n)
+            .sum()
+    };
+    for (table, rows) in [
+        ("brands", dump.brands.len()),
+        ("landscapes", dump.landscapes.len()),
+        ("landscape_brands", dump.landscape_brands.len()),
+        ("snapshots", dump.snapshots.len()),
+        ("digest_schedules", dump.digest_schedules.len()),
+        ("digest_runs", dump.digest_runs.len()),
+    ] {
+        if total(table, &dump.counts) != rows as i64 || total(table, counts) != rows as i64 {
+            return Err(Error::CountMismatch {
+                table: table.to_string(),
+                guild: None,
+            });
+        }
+    }
+    if let Some((table, guild, _)) = counts
+        .iter()
+        .chain(&dump.counts)
+        .find(|row| !(counts.contains(row) && dump.counts.contains(row)))
+    {
+        return Err(Error::CountMismatch {
+            table: table.clone(),
+            guild: Some(*guild),
+        });
+    }
+    Ok(())
+}
