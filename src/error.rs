@@ -101,6 +101,14 @@ pub enum UserError {
     PostFailed,
     #[error("The command was refused; see the message above.")]
     Rejected,
+    #[error(
+        "That line is longer than {kib} KiB and was not run; data in bulk goes in with `/import`."
+    )]
+    LineTooLong { kib: usize },
+    #[error("That line is not UTF-8 text and was not run.")]
+    LineNotUtf8,
+    #[error("The reply's file was not saved: {problem}.")]
+    FileNotSaved { problem: String },
 }
 
 /// What users see for any failure that is not theirs to fix.
@@ -126,6 +134,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} already exists; give --force to replace it")]
+    Exists { path: PathBuf },
     #[error("invalid settings in {path}: {message}")]
     Settings { path: PathBuf, message: String },
     #[error("{0}")]
@@ -161,6 +171,7 @@ impl Error {
             Error::User(_)
             | Error::Settings { .. }
             | Error::Read { .. }
+            | Error::Exists { .. }
             | Error::TokenMissing
             | Error::TokenRejected => 2,
             _ => 1,
