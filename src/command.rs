@@ -12,8 +12,9 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::UserError;
+use crate::error::{CountProblem, UserError};
 use crate::limits::MAX_COUNT;
+use crate::numbers::{parse_count, thousands};
 
 /// A calendar day written `YYYY-MM-DD`, in years 1900 to 9999. chrono alone also reads signed
 /// and five-digit years, which sort wrongly as text and overflow date arithmetic.
@@ -224,7 +225,8 @@ impl OptionSpec {
         }
     }
 
-    /// A count: a whole number from 0 to Discord's integer limit.
+    /// A count: a whole number from 0 to [`MAX_COUNT`], typed in any of the forms
+    /// [`parse_count`] reads.
     pub fn count(name: &'static str, description: &'static str) -> OptionSpec {
         OptionSpec::new(
             name,
@@ -262,7 +264,13 @@ impl OptionSpec {
     /// What the option accepts, worded for an error message.
     pub fn accepts(&self) -> String {
         match &self.kind {
-            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Integer { min, max } => {
+                format!(
+                    "a whole number from {} to {}",
+                    thousands(*min),
+                    thousands(*max)
+                )
+            }
             Kind::Text { max_len } => format!("text of at most {max_len} characters"),
             Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
             Kind::Boolean => "true or false".to_string(),
@@ -281,19 +289,19 @@ impl OptionSpec {
             (Kind::Integer { min, max }, value) => {
                 let n = match value {
                     Value::Integer(n) => n,
-                    Value::Text(text) => text.trim().parse::<i64>().map_err(|_| {
-                        let hint = if text.contains('%') {
-                            ", a count rather than a percentage"
-                        } else if text.contains(',') || text.contains('.') {
-                            ", written without separators or decimals (1300000)"
-                        } else {
-                            ""
-                        };
-                        UserError::InvalidOption {
-                            option: self.name,
-                            accepts: format!("{}{hint}", self.accepts()),
+                    Value::Text(text) => match parse_count(&text) {
+                        Ok(n) => n,
+                        Err(CountProblem::Negative(_) | CountProblem::TooLarge { .. }) => {
+                            return Err(invalid());
                         }
-                    })?,
+                        Err(problem) => {
+                            return Err(UserError::InvalidCount {
+                                option: self.name,
+                                accepts: self.accepts(),
+                                problem,
+                            });
+                        }
+                    },
                     Value::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_COUNT as f64 => x as i64,
                     _ => return Err(invalid()),
                 };
@@ -540,11 +548,48 @@ mod tests {
 
     #[test]
     fn negative_and_oversized_counts_are_refused_with_the_accepted_range() {
-        for bad in ["-1", "9007199254740992", "1e3", "twenty", ""] {
+        for bad in ["-1", "100000000000000", "9007199254740991"] {
             let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
             assert_eq!(
                 err.to_string(),
-                "`clicks` must be a whole number from 0 to 9007199254740991."
+                "`clicks` must be a whole number from 0 to 99,999,999,999,999."
+            );
+        }
+        for bad in [
+            Value::Integer(MAX_COUNT + 1),
+            Value::Number(9007199254740991.0),
+        ] {
+            let err = spec().check(vec![("clicks".into(), bad)]).unwrap_err();
+            assert!(err.to_string().ends_with("to 99,999,999,999,999."), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_count_option_reads_the_forms_people_write_and_says_why_it_refuses_one() {
+        for (typed, value) in [
+            ("12,500", 12_500),
+            ("4.2K", 4_200),
+            ("99,999,999,999,999", MAX_COUNT),
+        ] {
+            let options = spec().check(vec![text("clicks", typed)]).unwrap();
+            assert_eq!(options.integer("clicks"), Some(value), "{typed}");
+        }
+        let err = spec().check(vec![text("clicks", "1.5")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`clicks` must be a whole number from 0 to 99,999,999,999,999: \"1.5\" has a decimal point, but a count is whole: write thousands with commas (1,000) or with K, M or B (1.5K)."
+        );
+        for bad in ["1,5", "12,50", "twenty", "", "1e3", "12 500", "4%"] {
+            let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    UserError::InvalidCount {
+                        option: "clicks",
+                        ..
+                    }
+                ),
+                "{bad}: {err}"
             );
         }
     }

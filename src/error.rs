@@ -33,6 +33,12 @@ pub enum UserError {
         option: &'static str,
         accepts: String,
     },
+    #[error("`{option}` must be {accepts}: {problem}.")]
+    InvalidCount {
+        option: &'static str,
+        accepts: String,
+        problem: CountProblem,
+    },
     #[error("`{option}` must be above 0: {reason}.")]
     ZeroDenominator {
         option: &'static str,
@@ -109,6 +115,32 @@ pub enum UserError {
     LineNotUtf8,
     #[error("The reply's file was not saved: {problem}.")]
     FileNotSaved { problem: String },
+}
+
+/// Why a text is not a count (see `numbers::parse_count`), worded to follow "must be a whole
+/// number from 0 to ...:". Each holds the text as typed, shortened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CountProblem {
+    #[error("\"{0}\" is not a count such as 12500, 12,500 or 12.5K")]
+    NotANumber(String),
+    #[error(
+        "\"{0}\" has a decimal point, but a count is whole: write thousands with commas (1,000) or with K, M or B (1.5K)"
+    )]
+    Decimal(String),
+    #[error("\"{0}\" has more decimals than make a whole number")]
+    NotWhole(String),
+    #[error(
+        "\"{0}\" does not have three digits after each comma, as in 12,500 (a decimal comma is not read)"
+    )]
+    NotGrouped(String),
+    #[error("\"{0}\" has a space in it: separate thousands with commas (12,500)")]
+    Spaced(String),
+    #[error("\"{0}\" is a percentage: give the count")]
+    Percentage(String),
+    #[error("\"{0}\" is negative")]
+    Negative(String),
+    #[error("\"{text}\" is above the largest count, {max}")]
+    TooLarge { text: String, max: String },
 }
 
 /// What users see for any failure that is not theirs to fix.

@@ -11,10 +11,10 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 
 use crate::command::{CommandSpec, File, Kind, OptionSpec, Options, PLATFORMS, Reply};
-use crate::error::{Error, Result, UserError};
+use crate::error::{CountProblem, Error, Result, UserError};
 use crate::handler;
 use crate::limits::MAX_COUNT;
-use crate::numbers::thousands;
+use crate::numbers::{parse_count, thousands};
 use crate::period::Period;
 use crate::services::{Command, Context};
 use crate::storage::{ImportBatch, ImportRow, brand_key};
@@ -303,11 +303,13 @@ fn check_row<'a>(
                 rules.series.join(", ")
             )
         })?;
-    let value: i64 = value
-        .parse()
-        .ok()
-        .filter(|v| (0..=MAX_COUNT).contains(v))
-        .ok_or_else(|| format!("value \"{value}\" is not a whole number from 0 to {MAX_COUNT}"))?;
+    let value = parse_count(value).map_err(|problem| match problem {
+        CountProblem::Negative(_) | CountProblem::TooLarge { .. } => format!(
+            "value \"{value}\" is not a whole number from 0 to {}",
+            thousands(MAX_COUNT)
+        ),
+        problem => format!("value {problem}"),
+    })?;
     Ok((day, brand, platform, series, value))
 }
 

@@ -247,7 +247,7 @@ async fn export_then_import_reproduces_the_data_exactly() {
     let original = "date,brand,platform,metric,value\n\
                     2026-10-01,\"Comma, Inc\",x,clicks,20\n\
                     2026-10-01,\"Comma, Inc\",x,impressions,100\n\
-                    2026-10-02,\"Quote \"\"Q\"\" Co\",instagram,followers,9007199254740991\n\
+                    2026-10-02,\"Quote \"\"Q\"\" Co\",instagram,followers,99999999999999\n\
                     2026-10-02,Ümlaut ☕,tiktok,mentions,0\n";
     let path = file(&db, "original.csv", original);
     let folder = db.dir.path().join("files");
@@ -342,4 +342,147 @@ fn the_operator_commands_import_and_export_a_servers_data() {
         String::from_utf8_lossy(&other.stdout),
         "date,brand,platform,metric,value\n"
     );
+}
+
+#[tokio::test]
+async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_without_overflow() {
+    let db = TestDb::new();
+    let max = "99999999999999";
+    // Above the bound: refused in an option and in a file, before anything is stored.
+    let over = file(
+        &db,
+        "over.csv",
+        "date,brand,platform,metric,value\n2026-01-01,Acme,x,clicks,9007199254740991\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!("/ctr clicks:9007199254740991 impressions:1 brand:Acme\n/import file:{over}\n"),
+    );
+    assert!(
+        out.contains("`clicks` must be a whole number from 0 to 99,999,999,999,999."),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "line 2: value \"9007199254740991\" is not a whole number from 0 to 99,999,999,999,999"
+        ),
+        "{out}"
+    );
+    // 3,660 days (the longest period) at the largest count, on all eight platforms.
+    let mut csv = String::from("date,brand,platform,metric,value\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap();
+    for day in first.iter_days().take(3660) {
+        for platform in metricord::command::PLATFORMS {
+            for series in ["clicks", "impressions", "engagements", "followers"] {
+                writeln!(csv, "{day},Acme,{platform},{series},{max}").unwrap();
+            }
+        }
+    }
+    let last = first + chrono::Duration::days(3659);
+    let path = file(&db, "max.csv", &csv);
+    let period = format!("{first}..{last}");
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/import file:{path}\n/brand add name:Acme landscape:all\n\
+             /report brand:Acme period:{period}\n\
+             /compare metric:impressions period:{period}\n\
+             /benchmark metric:ctr brand:Acme period:{period}\n\
+             /compare metric:engagement-rate landscape:all period:{period}\n"
+        ),
+    );
+    assert!(out.contains("Imported 117,120 values"), "{out}");
+    assert!(!out.contains("went wrong"), "{out}");
+    // 8 × 3,660 × 99,999,999,999,999.
+    assert!(
+        out.contains("Impressions: All platforms: 2,927,999,999,999,970,720 ·"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1. Acme — 2,927,999,999,999,970,720 ·"),
+        "{out}"
+    );
+    assert!(out.contains("CTR: All platforms: 100.0% ·"), "{out}");
+    assert!(out.contains("facebook: Acme: 100.0%"), "{out}");
+    // Engagement rate: engagements over followers × days, both at the largest counts.
+    assert!(
+        out.contains("Engagement rate: All platforms: 100.0% ·"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Engagement rate · all\n1. Acme — 100.0%"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn every_count_option_every_csv_value_and_every_list_reads_the_same_number_forms() {
+    let db = TestDb::new();
+    let csv = file(
+        &db,
+        "forms.csv",
+        "date,brand,platform,metric,value\n\
+         2026-11-01,Acme,x,followers,\"12,500\"\n\
+         2026-11-02,Acme,x,followers,4.2K\n\
+         2026-11-03,Acme,x,followers,1.25M\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/audience followers:12,500\n\
+             /audience followers:4.2K\n\
+             /potential-reach followers:1,300,000, 250,000, 4.2K\n\
+             /import file:{csv}\n"
+        ),
+    );
+    assert!(out.contains("Audience 12,500"), "{out}");
+    assert!(out.contains("Audience 4,200"), "{out}");
+    assert!(out.contains("Potential reach 1,554,200"), "{out}");
+    assert!(out.contains("Imported 3 values"), "{out}");
+    let values: Vec<i64> = db.stored(0).await.into_iter().map(|s| s.4).collect();
+    assert_eq!(values, [12_500, 4_200, 1_250_000]);
+
+    // The same forms are refused everywhere, with the same reason.
+    let reason = "\"1,5\" does not have three digits after each comma, as in 12,500 (a decimal comma is not read)";
+    let bad = file(
+        &db,
+        "bad.csv",
+        "date,brand,platform,metric,value\n2026-11-04,Acme,x,followers,\"1,5\"\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/audience followers:1,5\n/potential-reach followers:\"1,5K\"\n/import file:{bad}\n"
+        ),
+    );
+    assert!(
+        out.contains(&format!(
+            "`followers` must be a whole number from 0 to 99,999,999,999,999: {reason}."
+        )),
+        "{out}"
+    );
+    assert!(out.contains("\"1,5K\" does not have three digits"), "{out}");
+    assert!(out.contains(&format!("line 2: value {reason}")), "{out}");
+    assert_eq!(db.stored(0).await.len(), 3, "a refused value was stored");
+}
+
+#[tokio::test]
+async fn a_rate_is_never_shown_as_zero_when_it_is_not() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(&[], "/ctr clicks:7 impressions:99999999999999\n");
+    assert!(out.contains("CTR 0.0000000000070%"), "{out}");
+}
+
+#[tokio::test]
+async fn a_period_the_calendar_cannot_hold_is_refused() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:3 brand:Acme\n/report brand:Acme period:2635249153387078803w\n",
+    );
+    assert!(
+        out.contains("`period` must be a period such as 7d"),
+        "{out}"
+    );
+    assert!(!out.contains("5 days"), "{out}");
 }
