@@ -23,8 +23,7 @@ pub fn command() -> Command {
                     name: "add",
                     description: "Add a brand, or put it in a landscape or mark it a competitor",
                     options: vec![
-                        OptionSpec::new("name", "The brand's name", Kind::Text { max_len: 100 })
-                            .required(),
+                        OptionSpec::new("name", "The brand's name", Kind::Name).required(),
                         OptionSpec::new(
                             "competitor",
                             "Whether it is a competitor's brand",
@@ -51,8 +50,7 @@ pub fn command() -> Command {
                     description: "Rename a brand, keeping its data",
                     options: vec![
                         name(),
-                        OptionSpec::new("to", "The new name", Kind::Text { max_len: 100 })
-                            .required(),
+                        OptionSpec::new("to", "The new name", Kind::Name).required(),
                     ],
                     manages_data: true,
                     ..CommandSpec::default()

@@ -8,11 +8,14 @@
 //! (the console), and [`CommandSpec::check`] turns both into validated [`Options`] against the
 //! declared kinds and limits, so every front end rejects the same inputs with the same words.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use crate::error::{CountProblem, UserError};
+use crate::error::{CountProblem, NameProblem, UserError};
 use crate::limits::MAX_COUNT;
 use crate::numbers::{parse_count, thousands};
 
@@ -27,6 +30,65 @@ pub fn parse_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|d| (1900..=9999).contains(&d.year()))
+}
+
+/// The longest brand or landscape name, in characters.
+pub const NAME_LEN: usize = 100;
+
+/// A brand or landscape name as it is stored and compared: trimmed, in Unicode NFC (so that
+/// "Café" typed with a combining accent is the same name as with a precomposed é), with at
+/// least one visible character, and without control characters, line breaks or the
+/// direction overrides and isolates (U+202A-U+202E, U+2066-U+2069) that make a name display as
+/// something else. Joiners and variation selectors stay: emoji need them. Every command option
+/// that names a brand or landscape and every imported row is checked here; names stored before
+/// this rule are left as they are.
+pub fn check_name(text: &str) -> Result<Cow<'_, str>, NameProblem> {
+    let text = text.trim();
+    let name = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    };
+    if name.is_empty() {
+        return Err(NameProblem::Empty);
+    }
+    if name.chars().count() > NAME_LEN {
+        return Err(NameProblem::TooLong { max: NAME_LEN });
+    }
+    if name
+        .chars()
+        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
+    {
+        return Err(NameProblem::Control);
+    }
+    if name
+        .chars()
+        .any(|c| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(NameProblem::DirectionOverride);
+    }
+    if !name.chars().any(visible) {
+        return Err(NameProblem::Invisible);
+    }
+    Ok(name)
+}
+
+/// Whether a character shows on its own: a letter, digit, punctuation or symbol, except the
+/// blank ones (Hangul fillers, the blank Braille pattern) that are letters and symbols only in
+/// name. Spaces, marks, format characters (zero-width space, joiners) and unassigned code
+/// points do not.
+fn visible(c: char) -> bool {
+    let blank = matches!(
+        c,
+        '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2800}'
+    );
+    !blank
+        && matches!(
+            c.general_category_group(),
+            GeneralCategoryGroup::Letter
+                | GeneralCategoryGroup::Number
+                | GeneralCategoryGroup::Punctuation
+                | GeneralCategoryGroup::Symbol
+        )
 }
 
 /// Platforms a snapshot can be logged for, as offered in the `platform` option.
@@ -87,6 +149,8 @@ pub enum Kind {
     Text {
         max_len: u16,
     },
+    /// A brand or landscape name, checked by [`check_name`]; a text option on Discord.
+    Name,
     Choice(Vec<&'static str>),
     Boolean,
     /// A calendar day written `YYYY-MM-DD`; a text option on Discord.
@@ -242,7 +306,7 @@ impl OptionSpec {
     pub fn brand(name: &'static str, description: &'static str) -> OptionSpec {
         OptionSpec {
             suggest: Some(Suggest::Brands),
-            ..OptionSpec::new(name, description, Kind::Text { max_len: 100 })
+            ..OptionSpec::new(name, description, Kind::Name)
         }
     }
 
@@ -250,7 +314,7 @@ impl OptionSpec {
     pub fn landscape(description: &'static str) -> OptionSpec {
         OptionSpec {
             suggest: Some(Suggest::Landscapes),
-            ..OptionSpec::new("landscape", description, Kind::Text { max_len: 100 })
+            ..OptionSpec::new("landscape", description, Kind::Name)
         }
     }
 
@@ -272,6 +336,9 @@ impl OptionSpec {
                 )
             }
             Kind::Text { max_len } => format!("text of at most {max_len} characters"),
+            Kind::Name => {
+                format!("a name of 1 to {NAME_LEN} characters with something visible in it")
+            }
             Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
             Kind::Boolean => "true or false".to_string(),
             Kind::Date => "a date written YYYY-MM-DD".to_string(),
@@ -323,6 +390,14 @@ impl OptionSpec {
                 }
                 Ok(Checked::Text(text.to_string()))
             }
+            (Kind::Name, Value::Text(text)) => match check_name(&text) {
+                Ok(name) => Ok(Checked::Text(name.into_owned())),
+                Err(problem) => Err(UserError::InvalidName {
+                    option: self.name,
+                    accepts: self.accepts(),
+                    problem,
+                }),
+            },
             (Kind::Choice(choices), Value::Text(text)) => {
                 let text = text.trim().to_lowercase();
                 if !choices.contains(&text.as_str()) {
@@ -609,6 +684,52 @@ mod tests {
                 option: "clicks".into()
             }
         );
+    }
+
+    #[test]
+    fn names_are_stored_in_one_form_and_must_show_something() {
+        let decomposed = "Cafe\u{301} ☕";
+        assert_eq!(check_name(decomposed).unwrap(), "Caf\u{e9} ☕");
+        assert_eq!(check_name("  Ballet West ").unwrap(), "Ballet West");
+        // Emoji keep their joiners and presentation selectors.
+        assert_eq!(check_name("👩‍👩‍👧 Co ☕️").unwrap(), "👩‍👩‍👧 Co ☕️");
+        assert_eq!(
+            check_name("=HYPERLINK(\"x\")").unwrap(),
+            "=HYPERLINK(\"x\")"
+        );
+        for (name, problem) in [
+            ("", NameProblem::Empty),
+            ("   ", NameProblem::Empty),
+            ("Acme\0", NameProblem::Control),
+            ("Acme\nInc", NameProblem::Control),
+            ("Ac\tme", NameProblem::Control),
+            ("Ac\u{2028}me", NameProblem::Control),
+            ("\u{202e}emcA", NameProblem::DirectionOverride),
+            ("Acme \u{2067}x\u{2069}", NameProblem::DirectionOverride),
+            ("\u{200b}\u{200b}", NameProblem::Invisible),
+            ("\u{200d}\u{feff}\u{2060}", NameProblem::Invisible),
+            ("\u{3164}", NameProblem::Invisible),
+            ("\u{2800}\u{2800}", NameProblem::Invisible),
+            ("\u{301}", NameProblem::Invisible),
+        ] {
+            assert_eq!(check_name(name), Err(problem), "{name:?}");
+        }
+        assert_eq!(
+            check_name(&"x".repeat(101)),
+            Err(NameProblem::TooLong { max: 100 })
+        );
+        let spec = CommandSpec {
+            name: "brand add",
+            options: vec![OptionSpec::new("name", "Name", Kind::Name)],
+            ..CommandSpec::default()
+        };
+        let err = spec.check(vec![text("name", "\u{200b}")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`name` must be a name of 1 to 100 characters with something visible in it: it has nothing visible in it."
+        );
+        let options = spec.check(vec![text("name", decomposed)]).unwrap();
+        assert_eq!(options.text("name"), Some("Caf\u{e9} ☕"));
     }
 
     #[test]

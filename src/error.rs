@@ -39,6 +39,12 @@ pub enum UserError {
         accepts: String,
         problem: CountProblem,
     },
+    #[error("`{option}` must be {accepts}: {problem}.")]
+    InvalidName {
+        option: &'static str,
+        accepts: String,
+        problem: NameProblem,
+    },
     #[error("`{option}` must be above 0: {reason}.")]
     ZeroDenominator {
         option: &'static str,
@@ -141,6 +147,22 @@ pub enum CountProblem {
     Negative(String),
     #[error("\"{text}\" is above the largest count, {max}")]
     TooLarge { text: String, max: String },
+}
+
+/// Why a text cannot be a brand or landscape name (see `command::check_name`), worded to follow
+/// "must be a name ...:". The name itself is not repeated: it may hold what makes it wrong.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum NameProblem {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("it holds a control character or a line break")]
+    Control,
+    #[error("it holds a character that turns the direction of the text around it")]
+    DirectionOverride,
+    #[error("it has nothing visible in it")]
+    Invisible,
 }
 
 /// What users see for any failure that is not theirs to fix.

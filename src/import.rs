@@ -6,11 +6,12 @@
 //! stored, and the reply lists the first errors with their line numbers. A good file goes in as
 //! one transaction.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
-use crate::command::{CommandSpec, File, Kind, OptionSpec, Options, PLATFORMS, Reply};
+use crate::command::{CommandSpec, File, Kind, OptionSpec, Options, PLATFORMS, Reply, check_name};
 use crate::error::{CountProblem, Error, Result, UserError};
 use crate::handler;
 use crate::limits::MAX_COUNT;
@@ -230,8 +231,8 @@ fn read_rows(rules: &Rules, bytes: &[u8]) -> Result<ImportBatch, Rejection> {
             continue;
         }
         let next = brands.len();
-        let brand = *brands.entry(brand_key(brand)).or_insert_with(|| {
-            batch.brands.push(brand.to_string());
+        let brand = *brands.entry(brand_key(&brand)).or_insert_with(|| {
+            batch.brands.push(brand.into_owned());
             next
         });
         if let Some(first) = seen.insert((brand, platform, series, day), line) {
@@ -260,16 +261,14 @@ fn read_rows(rules: &Rules, bytes: &[u8]) -> Result<ImportBatch, Rejection> {
 fn check_row<'a>(
     rules: &Rules,
     [date, brand, platform, metric, value]: [&'a str; 5],
-) -> Result<(NaiveDate, &'a str, &'static str, &'static str, i64), String> {
+) -> Result<(NaiveDate, Cow<'a, str>, &'static str, &'static str, i64), String> {
     let day = crate::command::parse_day(date)
         .ok_or_else(|| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
     if day > rules.today {
         return Err(format!("date {day} is in the future"));
     }
-    if brand.is_empty() || brand.chars().count() > 100 {
-        return Err("brand must be 1 to 100 characters".to_string());
-    }
-    if !rules.auto_create && !rules.known_brands.contains(&brand_key(brand)) {
+    let brand = check_name(brand).map_err(|problem| format!("brand name: {problem}"))?;
+    if !rules.auto_create && !rules.known_brands.contains(&brand_key(&brand)) {
         return Err(format!(
             "brand \"{brand}\" is not known and `[brands] auto_create` is off"
         ));

@@ -223,9 +223,17 @@ pub struct Claim {
     pub scheduled_at: i64,
 }
 
-/// Brand names compare trimmed and without case.
+/// Brand and landscape names compare trimmed, in NFC and without case: "Café" with a combining
+/// accent is "café" with a precomposed one. (Keys stored before NFC was applied are not
+/// rewritten; typed names are NFC already.)
 pub fn brand_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    let nfc = |text: String| match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    };
+    // Lowercasing can leave a decomposed sequence, so NFC again after it.
+    nfc(nfc(name.trim().to_string()).to_lowercase())
 }
 
 impl Store {

@@ -452,3 +452,43 @@ fn export_never_writes_through_a_link_and_replaces_a_file_only_with_force() {
     assert_eq!(code, Some(2));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
 }
+
+#[tokio::test]
+async fn names_must_show_something_hold_no_controls_or_overrides_and_look_alike_means_same() {
+    let db = TestDb::new();
+    let csv = db.dir.path().join("names.csv");
+    std::fs::write(
+        &csv,
+        "date,brand,platform,metric,value\n2026-11-01,\"Acme\nInc\",x,mentions,1\n",
+    )
+    .expect("the file is written");
+    let refused = [
+        "/mentions mentions:1 brand:\"Acme\0\" date:2026-11-01".to_string(),
+        "/mentions mentions:1 brand:\"\u{200b}\u{200d}\" date:2026-11-01".to_string(),
+        "/brand add name:\"\u{202e}emcA\"".to_string(),
+        "/brand add name:Acme landscape:\"\u{2066}coffee\u{2069}\"".to_string(),
+        format!("/import file:{}", csv.display()),
+    ];
+    let (out, _, _) = db.console(&[], &(refused.join("\n") + "\n"));
+    assert!(out.contains("`brand` must be a name of 1 to 100 characters with something visible in it: it holds a control character or a line break."), "{out}");
+    assert!(out.contains("`brand` must be a name of 1 to 100 characters with something visible in it: it has nothing visible in it."), "{out}");
+    assert!(out.contains("`name` must be a name of 1 to 100 characters with something visible in it: it holds a character that turns the direction of the text around it."), "{out}");
+    assert!(out.contains("`landscape` must be a name"), "{out}");
+    assert!(
+        out.contains("line 2: brand name: it holds a control character or a line break"),
+        "{out}"
+    );
+    assert!(db.stored(0).await.is_empty());
+
+    // "Café" typed with a combining accent and with a precomposed é is one brand, stored in NFC.
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:1 brand:\"Cafe\u{301} Co\" date:2026-11-01\n\
+         /mentions mentions:2 brand:\"CAF\u{c9} CO\" date:2026-11-02\n\
+         /brand rename name:\"café co\" to:\"\u{200b}\"\n",
+    );
+    assert!(out.contains("`to` must be a name"), "{out}");
+    let stored = db.stored(0).await;
+    assert_eq!(stored.len(), 2, "{out}");
+    assert!(stored.iter().all(|s| s.1 == "Caf\u{e9} Co"), "{stored:?}");
+}
