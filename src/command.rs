@@ -8,15 +8,13 @@
 //! (the console), and [`CommandSpec::check`] turns both into validated [`Options`] against the
 //! declared kinds and limits, so every front end rejects the same inputs with the same words.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
-use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
-use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 
-use crate::error::{CountProblem, NameProblem, UserError};
+use crate::error::{CountProblem, UserError};
 use crate::limits::MAX_COUNT;
+use crate::names::{NAME_LEN, check_name};
 use crate::numbers::{parse_count, thousands};
 
 /// A calendar day written `YYYY-MM-DD`, in years 1900 to 9999. chrono alone also reads signed
@@ -30,65 +28,6 @@ pub fn parse_day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .filter(|d| (1900..=9999).contains(&d.year()))
-}
-
-/// The longest brand or landscape name, in characters.
-pub const NAME_LEN: usize = 100;
-
-/// A brand or landscape name as it is stored and compared: trimmed, in Unicode NFC (so that
-/// "Café" typed with a combining accent is the same name as with a precomposed é), with at
-/// least one visible character, and without control characters, line breaks or the
-/// direction overrides and isolates (U+202A-U+202E, U+2066-U+2069) that make a name display as
-/// something else. Joiners and variation selectors stay: emoji need them. Every command option
-/// that names a brand or landscape and every imported row is checked here; names stored before
-/// this rule are left as they are.
-pub fn check_name(text: &str) -> Result<Cow<'_, str>, NameProblem> {
-    let text = text.trim();
-    let name = match is_nfc_quick(text.chars()) {
-        IsNormalized::Yes => Cow::Borrowed(text),
-        _ => Cow::Owned(text.nfc().collect()),
-    };
-    if name.is_empty() {
-        return Err(NameProblem::Empty);
-    }
-    if name.chars().count() > NAME_LEN {
-        return Err(NameProblem::TooLong { max: NAME_LEN });
-    }
-    if name
-        .chars()
-        .any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'))
-    {
-        return Err(NameProblem::Control);
-    }
-    if name
-        .chars()
-        .any(|c| matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
-    {
-        return Err(NameProblem::DirectionOverride);
-    }
-    if !name.chars().any(visible) {
-        return Err(NameProblem::Invisible);
-    }
-    Ok(name)
-}
-
-/// Whether a character shows on its own: a letter, digit, punctuation or symbol, except the
-/// blank ones (Hangul fillers, the blank Braille pattern) that are letters and symbols only in
-/// name. Spaces, marks, format characters (zero-width space, joiners) and unassigned code
-/// points do not.
-fn visible(c: char) -> bool {
-    let blank = matches!(
-        c,
-        '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2800}'
-    );
-    !blank
-        && matches!(
-            c.general_category_group(),
-            GeneralCategoryGroup::Letter
-                | GeneralCategoryGroup::Number
-                | GeneralCategoryGroup::Punctuation
-                | GeneralCategoryGroup::Symbol
-        )
 }
 
 /// Platforms a snapshot can be logged for, as offered in the `platform` option.
@@ -149,7 +88,8 @@ pub enum Kind {
     Text {
         max_len: u16,
     },
-    /// A brand or landscape name, checked by [`check_name`]; a text option on Discord.
+    /// A brand or landscape name, checked by [`check_name`](crate::names::check_name); a text
+    /// option on Discord.
     Name,
     Choice(Vec<&'static str>),
     Boolean,
@@ -587,165 +527,4 @@ impl Options {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec() -> CommandSpec {
-        CommandSpec {
-            name: "ctr",
-            description: "Click-through rate",
-            options: vec![
-                OptionSpec::count("clicks", "Clicks").required(),
-                OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS.to_vec())),
-                OptionSpec::new("date", "Day", Kind::Date),
-            ],
-            ..CommandSpec::default()
-        }
-    }
-
-    fn text(name: &str, value: &str) -> (String, Value) {
-        (name.to_string(), Value::Text(value.to_string()))
-    }
-
-    #[test]
-    fn console_text_is_typed_by_the_spec() {
-        let options = spec()
-            .check(vec![
-                text("clicks", "20"),
-                text("platform", "Instagram"),
-                text("date", "2026-11-02"),
-            ])
-            .unwrap();
-        assert_eq!(options.integer("clicks"), Some(20));
-        assert_eq!(options.text("platform"), Some("instagram"));
-        assert_eq!(options.date("date"), NaiveDate::from_ymd_opt(2026, 11, 2));
-    }
-
-    #[test]
-    fn negative_and_oversized_counts_are_refused_with_the_accepted_range() {
-        for bad in ["-1", "100000000000000", "9007199254740991"] {
-            let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "`clicks` must be a whole number from 0 to 99,999,999,999,999."
-            );
-        }
-        for bad in [
-            Value::Integer(MAX_COUNT + 1),
-            Value::Number(9007199254740991.0),
-        ] {
-            let err = spec().check(vec![("clicks".into(), bad)]).unwrap_err();
-            assert!(err.to_string().ends_with("to 99,999,999,999,999."), "{err}");
-        }
-    }
-
-    #[test]
-    fn a_count_option_reads_the_forms_people_write_and_says_why_it_refuses_one() {
-        for (typed, value) in [
-            ("12,500", 12_500),
-            ("4.2K", 4_200),
-            ("99,999,999,999,999", MAX_COUNT),
-        ] {
-            let options = spec().check(vec![text("clicks", typed)]).unwrap();
-            assert_eq!(options.integer("clicks"), Some(value), "{typed}");
-        }
-        let err = spec().check(vec![text("clicks", "1.5")]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`clicks` must be a whole number from 0 to 99,999,999,999,999: \"1.5\" has a decimal point, but a count is whole: write thousands with commas (1,000) or with K, M or B (1.5K)."
-        );
-        for bad in ["1,5", "12,50", "twenty", "", "1e3", "12 500", "4%"] {
-            let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
-            assert!(
-                matches!(
-                    err,
-                    UserError::InvalidCount {
-                        option: "clicks",
-                        ..
-                    }
-                ),
-                "{bad}: {err}"
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_missing_and_repeated_options_are_named() {
-        let err = spec().check(vec![text("click", "1")]).unwrap_err();
-        assert!(err.to_string().contains("no option `click`"), "{err}");
-        let err = spec().check(vec![]).unwrap_err();
-        assert!(err.to_string().starts_with("`clicks` is required"), "{err}");
-        let err = spec()
-            .check(vec![text("clicks", "1"), text("clicks", "2")])
-            .unwrap_err();
-        assert_eq!(
-            err,
-            UserError::DuplicateOption {
-                option: "clicks".into()
-            }
-        );
-    }
-
-    #[test]
-    fn names_are_stored_in_one_form_and_must_show_something() {
-        let decomposed = "Cafe\u{301} ☕";
-        assert_eq!(check_name(decomposed).unwrap(), "Caf\u{e9} ☕");
-        assert_eq!(check_name("  Ballet West ").unwrap(), "Ballet West");
-        // Emoji keep their joiners and presentation selectors.
-        assert_eq!(check_name("👩‍👩‍👧 Co ☕️").unwrap(), "👩‍👩‍👧 Co ☕️");
-        assert_eq!(
-            check_name("=HYPERLINK(\"x\")").unwrap(),
-            "=HYPERLINK(\"x\")"
-        );
-        for (name, problem) in [
-            ("", NameProblem::Empty),
-            ("   ", NameProblem::Empty),
-            ("Acme\0", NameProblem::Control),
-            ("Acme\nInc", NameProblem::Control),
-            ("Ac\tme", NameProblem::Control),
-            ("Ac\u{2028}me", NameProblem::Control),
-            ("\u{202e}emcA", NameProblem::DirectionOverride),
-            ("Acme \u{2067}x\u{2069}", NameProblem::DirectionOverride),
-            ("\u{200b}\u{200b}", NameProblem::Invisible),
-            ("\u{200d}\u{feff}\u{2060}", NameProblem::Invisible),
-            ("\u{3164}", NameProblem::Invisible),
-            ("\u{2800}\u{2800}", NameProblem::Invisible),
-            ("\u{301}", NameProblem::Invisible),
-        ] {
-            assert_eq!(check_name(name), Err(problem), "{name:?}");
-        }
-        assert_eq!(
-            check_name(&"x".repeat(101)),
-            Err(NameProblem::TooLong { max: 100 })
-        );
-        let spec = CommandSpec {
-            name: "brand add",
-            options: vec![OptionSpec::new("name", "Name", Kind::Name)],
-            ..CommandSpec::default()
-        };
-        let err = spec.check(vec![text("name", "\u{200b}")]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "`name` must be a name of 1 to 100 characters with something visible in it: it has nothing visible in it."
-        );
-        let options = spec.check(vec![text("name", decomposed)]).unwrap();
-        assert_eq!(options.text("name"), Some("Caf\u{e9} ☕"));
-    }
-
-    #[test]
-    fn malformed_dates_and_platforms_are_refused() {
-        for (name, value) in [
-            ("date", "-0001-01-01"),
-            ("date", "+262143-01-01"),
-            ("date", "2026-02-30"),
-            ("date", "30/11/2026"),
-            ("platform", "myspace"),
-        ] {
-            assert!(
-                spec()
-                    .check(vec![text("clicks", "1"), text(name, value)])
-                    .is_err()
-            );
-        }
-    }
-}
+mod tests;

@@ -29,7 +29,8 @@
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
 //!   timezone), [`chart`] (PNG line charts), [`benchmarks`] (industry figures), [`settings`]
 //!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording),
-//!   [`files`] (local files read with a cap and written without following links).
+//!   [`files`] (local files read with a cap and written without following links), [`names`]
+//!   (what a brand or landscape name must be).
 //! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
 //!   [`bench`] (the performance measurements of BENCHMARKS.md).
 
@@ -52,6 +53,7 @@ pub mod files;
 pub mod import;
 pub mod limits;
 pub mod metrics;
+pub mod names;
 pub mod numbers;
 pub mod period;
 pub mod plugin;

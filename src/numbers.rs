@@ -98,6 +98,12 @@ pub fn thousands(value: i64) -> String {
     out
 }
 
+/// A count of things, with the noun that fits it: `1 value`, `2,500 values`.
+pub fn plural(count: usize, one: &str, many: &str) -> String {
+    let noun = if count == 1 { one } else { many };
+    format!("{} {noun}", thousands(count as i64))
+}
+
 /// A count in short form for running text: `950`, `27.3K`, `1.30M`, `4.2B`.
 pub fn short(value: i64) -> String {
     let v = value as f64;
@@ -120,6 +126,21 @@ pub fn short(value: i64) -> String {
 pub fn parse_count(text: &str) -> Result<i64, CountProblem> {
     let text = text.trim();
     let shown = || excerpt(text);
+    // Plain digits, most of a million-row import, are read without the general path's
+    // allocations.
+    if (1..=18).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(value) = text.parse::<i64>()
+    {
+        return if value <= crate::limits::MAX_COUNT {
+            Ok(value)
+        } else {
+            Err(CountProblem::TooLarge {
+                text: shown(),
+                max: thousands(crate::limits::MAX_COUNT),
+            })
+        };
+    }
     let (number, scale) = match text.char_indices().last() {
         Some((i, 'k' | 'K')) => (&text[..i], 3),
         Some((i, 'm' | 'M')) => (&text[..i], 6),

@@ -113,6 +113,16 @@ pub struct ImportBatch {
     /// Brand names as first written.
     pub brands: Vec<String>,
     pub rows: Vec<ImportRow>,
+    /// The brands' setup: competitor flags and landscape memberships.
+    pub setup: Vec<(usize, Setup)>,
+}
+
+/// One part of a brand's setup, as an export carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setup {
+    Competitor(bool),
+    /// A landscape the brand is in (created if new); memberships are only ever added.
+    Landscape(String),
 }
 
 /// One checked row of an import. No two rows of a batch share a key.
@@ -129,8 +139,10 @@ pub struct ImportRow {
 /// What an import did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
-    /// Rows that replaced a value already stored.
+    /// Rows that replaced a different value already stored.
     pub replaced: u64,
+    /// Rows whose value was already stored: left as they were.
+    pub unchanged: u64,
     pub brands_created: Vec<String>,
 }
 
@@ -495,32 +507,11 @@ impl Store {
             None => (create_brand(&mut tx, guild, name, at).await?, true),
         };
         if let Some(competitor) = competitor {
-            sqlx::query("UPDATE brands SET competitor = ? WHERE id = ? AND guild_id = ?")
-                .bind(competitor)
-                .bind(brand_id)
-                .bind(guild)
-                .execute(&mut *tx)
-                .await?;
+            apply_setup(&mut tx, guild, brand_id, &Setup::Competitor(competitor)).await?;
         }
         if let Some(landscape) = landscape {
-            sqlx::query(
-                "INSERT INTO landscapes (guild_id, name, name_key) VALUES (?, ?, ?)
-                 ON CONFLICT (guild_id, name_key) DO NOTHING",
-            )
-            .bind(guild)
-            .bind(landscape.trim())
-            .bind(brand_key(landscape))
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT OR IGNORE INTO landscape_brands (landscape_id, brand_id)
-                 SELECT id, ? FROM landscapes WHERE guild_id = ? AND name_key = ?",
-            )
-            .bind(brand_id)
-            .bind(guild)
-            .bind(brand_key(landscape))
-            .execute(&mut *tx)
-            .await?;
+            let landscape = Setup::Landscape(landscape.to_string());
+            apply_setup(&mut tx, guild, brand_id, &landscape).await?;
         }
         tx.commit().await?;
         Ok(created)
@@ -850,14 +841,15 @@ impl Store {
         // CROSS JOIN fixes the loop order: each staged row looks up its one snapshot. Left to
         // itself the planner, with no statistics on the staging table, scans the guild's
         // snapshots and the staging table inside that, which is quadratic.
-        let replaced: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM temp.import_rows i
+        let (existing, unchanged): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(s.value = i.value), 0) FROM temp.import_rows i
                CROSS JOIN snapshots s ON s.guild_id = ? AND s.brand_id = i.brand_id
                 AND s.day = i.day AND s.series = i.series AND s.platform = i.platform",
         )
         .bind(guild)
         .fetch_one(&mut *tx)
         .await?;
+        // A value already stored is left as it is, with who logged it and when.
         sqlx::query(
             "INSERT INTO snapshots
                  (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
@@ -866,7 +858,8 @@ impl Store {
              ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
                  replaced_value = snapshots.value, value = excluded.value,
                  logged_by = excluded.logged_by, logged_at = excluded.logged_at,
-                 source = excluded.source",
+                 source = excluded.source
+             WHERE snapshots.value <> excluded.value",
         )
         .bind(guild)
         .bind(logged_by as i64)
@@ -876,9 +869,16 @@ impl Store {
         sqlx::query("DELETE FROM temp.import_rows")
             .execute(&mut *tx)
             .await?;
+        for (brand, setup) in &batch.setup {
+            let brand = ids.get(*brand).copied().ok_or_else(|| {
+                Error::Database(sqlx::Error::Protocol("a setup row names no brand".into()))
+            })?;
+            apply_setup(&mut tx, guild, brand, setup).await?;
+        }
         tx.commit().await?;
         Ok(Imported {
-            replaced: replaced as u64,
+            replaced: (existing - unchanged) as u64,
+            unchanged: unchanged as u64,
             brands_created,
         })
     }
@@ -1105,6 +1105,46 @@ fn json_strings(names: &[&str]) -> String {
 /// Discord ids are below 2^63, so they fit SQLite's signed integers unchanged.
 fn guild_id(id: u64) -> i64 {
     id as i64
+}
+
+/// Sets a brand's competitor flag, or puts it in a landscape (created if new).
+async fn apply_setup(
+    tx: &mut Transaction<'static, Sqlite>,
+    guild: i64,
+    brand_id: i64,
+    setup: &Setup,
+) -> Result<()> {
+    match setup {
+        Setup::Competitor(competitor) => {
+            sqlx::query("UPDATE brands SET competitor = ? WHERE id = ? AND guild_id = ?")
+                .bind(competitor)
+                .bind(brand_id)
+                .bind(guild)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Setup::Landscape(landscape) => {
+            sqlx::query(
+                "INSERT INTO landscapes (guild_id, name, name_key) VALUES (?, ?, ?)
+                 ON CONFLICT (guild_id, name_key) DO NOTHING",
+            )
+            .bind(guild)
+            .bind(landscape.trim())
+            .bind(brand_key(landscape))
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO landscape_brands (landscape_id, brand_id)
+                 SELECT id, ? FROM landscapes WHERE guild_id = ? AND name_key = ?",
+            )
+            .bind(brand_id)
+            .bind(guild)
+            .bind(brand_key(landscape))
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// A landscape whose last brand left it is gone too.

@@ -55,7 +55,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
                 .max_int_value(u64::try_from(*max).unwrap_or(0));
         }
         Kind::Text { max_len } => option = option.max_length(*max_len),
-        Kind::Name => option = option.max_length(crate::command::NAME_LEN as u16),
+        Kind::Name => option = option.max_length(crate::names::NAME_LEN as u16),
         Kind::Date => option = option.min_length(10).max_length(10),
         Kind::Choice(choices) => {
             for choice in choices.iter() {
