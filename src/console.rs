@@ -422,6 +422,31 @@ mod tests {
         assert_eq!(parse_line("# a note").unwrap(), None);
     }
 
+    #[tokio::test]
+    async fn an_endless_line_is_refused_at_the_limit_and_the_next_line_is_read_whole() {
+        use tokio::io::AsyncReadExt;
+        // An endless line is reported once it passes the limit, never held whole.
+        let mut endless = LineReader::new(tokio::io::BufReader::new(tokio::io::repeat(b'x')));
+        assert_eq!(endless.next().await.unwrap(), Some(Input::TooLong));
+        assert!(endless.line.capacity() <= 2 * MAX_LINE_BYTES);
+        let long = tokio::io::repeat(b'x').take(3 * MAX_LINE_BYTES as u64);
+        let rest: &[u8] = b"\n/ctr clicks:1\r\n\xff\nlast";
+        let mut lines = LineReader::new(tokio::io::BufReader::new(long.chain(rest)));
+        let mut read = Vec::new();
+        while let Some(input) = lines.next().await.unwrap() {
+            read.push(input);
+        }
+        assert_eq!(
+            read,
+            [
+                Input::TooLong,
+                Input::Line("/ctr clicks:1".into()),
+                Input::NotUtf8,
+                Input::Line("last".into())
+            ]
+        );
+    }
+
     #[test]
     fn malformed_lines_are_errors_not_panics() {
         for bad in [
