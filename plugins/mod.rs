@@ -324,7 +324,7 @@ mod tests {
 /// Runs one plugin on a line of options as typed in the console, the way the dispatcher would.
 #[cfg(test)]
 pub(crate) mod test_support {
-    use crate::command::{CommandSpec, Kind, OptionSpec};
+    use crate::command::{CommandSpec, OptionSpec};
     use crate::console::parse_line;
     use crate::error::UserError;
     use crate::plugin::{Calculation, History, Plugin};
@@ -344,11 +344,7 @@ pub(crate) mod test_support {
             },
         )?;
         let mut spec: CommandSpec = plugin.command();
-        spec.options.push(OptionSpec::new(
-            "brand",
-            "Brand",
-            Kind::Text { max_len: 100 },
-        ));
+        spec.options.push(OptionSpec::brand("brand", "Brand"));
         plugin.calculate(&spec.check(line.options)?, history)
     }
 }

@@ -10,8 +10,7 @@ pub struct PotentialReach;
 
 const SERIES: &[Series] = &[Series::sum("potential_reach")];
 
-const ACCEPTS: &str =
-    "a list of follower counts separated by commas or spaces, such as `1300000, 250000, 4.2K`";
+const ACCEPTS: &str = "a list of follower counts separated by commas or spaces, such as `1300000, 250000, 4.2K` or `1,300,000, 250,000`";
 
 impl Plugin for PotentialReach {
     fn command(&self) -> CommandSpec {
@@ -54,7 +53,13 @@ impl Plugin for PotentialReach {
         let counts = list
             .split(|c: char| c == ';' || c.is_whitespace())
             .flat_map(items)
-            .map(|item| crate::numbers::parse_count(&item).ok_or_else(invalid))
+            .map(|item| {
+                crate::numbers::parse_count(item).map_err(|problem| UserError::InvalidCount {
+                    option: "followers",
+                    accepts: ACCEPTS.to_string(),
+                    problem,
+                })
+            })
             .collect::<Result<Vec<i64>, _>>()?;
         let total = counts
             .iter()
@@ -62,7 +67,13 @@ impl Plugin for PotentialReach {
                 sum.checked_add(*n)
                     .filter(|s| *s <= crate::limits::MAX_COUNT)
             })
-            .ok_or_else(invalid)?;
+            .ok_or_else(|| UserError::InvalidOption {
+                option: "followers",
+                accepts: format!(
+                    "{ACCEPTS}, adding up to at most {}",
+                    thousands(crate::limits::MAX_COUNT)
+                ),
+            })?;
         let largest = counts.iter().copied().max().ok_or_else(invalid)?;
         let accounts = counts.len();
         let mut fields = vec![Field::inline("Accounts", thousands(accounts as i64))];
@@ -90,8 +101,10 @@ impl Plugin for PotentialReach {
 }
 
 /// The counts in one space-separated chunk: `1,300,000` is one count with thousands separators
-/// (groups of three digits after the first comma), `1300000,250000` is two.
-fn items(chunk: &str) -> Vec<String> {
+/// (three digits after each comma), `1300000,250000` is two, separated by a comma, and `1,5` is
+/// neither. Each is then
+/// read by [`crate::numbers::parse_count`], like any count.
+fn items(chunk: &str) -> Vec<&str> {
     let chunk = chunk.trim_matches(',');
     let mut groups = chunk.split(',');
     let first = groups.next().unwrap_or_default();
@@ -103,14 +116,16 @@ fn items(chunk: &str) -> Vec<String> {
             let digits = group.chars().take_while(|c| c.is_ascii_digit()).count();
             digits == 3 && (i + 1 == rest.len() || group.len() == 3)
         });
-    if grouped {
-        vec![chunk.replace(',', "")]
+    // One or two digits after a comma are a decimal comma (`1,5K`) as much as a list (`1,5`):
+    // read as one count, which is refused with the reason.
+    let decimal_comma = rest.iter().any(|group| {
+        let digits = group.chars().take_while(|c| c.is_ascii_digit()).count();
+        (1..=2).contains(&digits)
+    });
+    if grouped || decimal_comma {
+        vec![chunk]
     } else {
-        chunk
-            .split(',')
-            .filter(|item| !item.is_empty())
-            .map(str::to_string)
-            .collect()
+        chunk.split(',').filter(|item| !item.is_empty()).collect()
     }
 }
 
@@ -148,7 +163,10 @@ mod tests {
             "-5",
             ",,,",
             "1,300,000.5.5",
-            "9007199254740991, 1",
+            "99999999999999, 1",
+            "1.5",
+            "1,5",
+            "12,50K",
         ] {
             let err = calculate(&PotentialReach, &format!("followers:\"{junk}\"")).unwrap_err();
             assert!(

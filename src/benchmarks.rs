@@ -33,7 +33,7 @@ pub struct Benchmarks {
 impl Benchmarks {
     /// Reads the benchmarks at `path`, or the shipped ones if there is no file there.
     pub fn load(path: &Path) -> Result<Benchmarks> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::files::read_text(path, crate::files::MAX_SETTINGS_BYTES) {
             Ok(text) => text,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => SHIPPED.to_string(),
             Err(source) => {

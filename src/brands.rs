@@ -8,7 +8,7 @@
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
-use crate::numbers::thousands;
+use crate::numbers::{plural, thousands};
 use crate::services::{Command, Context};
 
 /// `/brand` and its subcommands.
@@ -23,8 +23,7 @@ pub fn command() -> Command {
                     name: "add",
                     description: "Add a brand, or put it in a landscape or mark it a competitor",
                     options: vec![
-                        OptionSpec::new("name", "The brand's name", Kind::Text { max_len: 100 })
-                            .required(),
+                        OptionSpec::new("name", "The brand's name", Kind::Name).required(),
                         OptionSpec::new(
                             "competitor",
                             "Whether it is a competitor's brand",
@@ -51,8 +50,7 @@ pub fn command() -> Command {
                     description: "Rename a brand, keeping its data",
                     options: vec![
                         name(),
-                        OptionSpec::new("to", "The new name", Kind::Text { max_len: 100 })
-                            .required(),
+                        OptionSpec::new("to", "The new name", Kind::Name).required(),
                     ],
                     manages_data: true,
                     ..CommandSpec::default()
@@ -228,9 +226,9 @@ pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         let values = ctx.store.snapshot_count(ctx.guild_id, &brand).await?;
         return Ok(Reply {
             content: format!(
-                "This removes {} and its {} stored values for good. To go ahead: `/brand remove name:\"{}\" confirm:true`",
+                "This removes {} and its {} for good. To go ahead: `/brand remove name:\"{}\" confirm:true`",
                 brand.name,
-                thousands(values),
+                plural(values as usize, "stored value", "stored values"),
                 brand.name
             ),
             ephemeral: true,
@@ -239,9 +237,9 @@ pub async fn remove(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     }
     let removed = ctx.store.remove_brand(ctx.guild_id, &brand).await?;
     Ok(Reply::text(format!(
-        "Removed {} and its {} stored values.",
+        "Removed {} and its {}.",
         brand.name,
-        thousands(removed as i64)
+        plural(removed as usize, "stored value", "stored values")
     )))
 }
 

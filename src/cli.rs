@@ -54,51 +54,65 @@ pub enum Command {
     },
     /// Import snapshots from a CSV file (date,brand,platform,metric,value), all or nothing.
     Import {
+        /// The CSV file, as `metricord export` writes it; at most 64 MB.
         file: PathBuf,
         /// The Discord server whose data this is (default: the console's local data).
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
     },
-    /// Export snapshots as CSV, in the format import reads.
+    /// Export snapshots and the brands' setup as CSV, in the format import reads.
     Export {
+        /// The Discord server whose data to export (default: the console's local data).
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
-        #[arg(long)]
+        /// Only this brand.
+        #[arg(long, value_name = "NAME")]
         brand: Option<String>,
-        #[arg(long)]
+        /// Only the brands of this landscape.
+        #[arg(long, value_name = "NAME")]
         landscape: Option<String>,
         /// 7d, 30d, 90d, ytd or YYYY-MM-DD..YYYY-MM-DD (default: everything).
         #[arg(long)]
         period: Option<String>,
-        /// Write the CSV here instead of to standard output.
+        /// Write the CSV to this new file instead of to standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Replace the --output file if it exists (a link there is replaced, not followed).
+        #[arg(long, requires = "output")]
+        force: bool,
     },
     /// Print the command reference in Markdown, as in the README.
     Commands,
     /// Fill a server (default: the console's local one) with a demo data set to try commands on.
     SeedDemo {
+        /// How many brands, two to a landscape.
         #[arg(long, default_value_t = 10)]
         brands: usize,
+        /// How many days of data, ending today.
         #[arg(long, default_value_t = 90)]
         days: i64,
         /// The same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// The Discord server to fill (default: the console's local one).
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
     },
     /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md).
     Bench {
+        /// Where the measured databases are made (and removed afterwards).
         #[arg(long, value_name = "DIR", default_value = "target/bench")]
         dir: PathBuf,
+        /// Brands in the measured data set.
         #[arg(long, default_value_t = 50)]
         brands: usize,
+        /// Days of data per brand.
         #[arg(long, default_value_t = 365)]
         days: i64,
         /// Repetitions of each timed query (writes and calculators run more).
         #[arg(long, default_value_t = 400)]
         iterations: usize,
+        /// Rows in the measured CSV import.
         #[arg(long, default_value_t = 1_000_000)]
         import_rows: usize,
     },
@@ -172,6 +186,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             landscape,
             period,
             output,
+            force,
         } => {
             let options = [
                 ("brand", brand),
@@ -181,15 +196,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             .into_iter()
             .filter_map(|(name, value)| Some((name.to_string(), Value::Text(value?))))
             .collect();
-            let reply = operator(settings, guild, "export", options).await?;
-            let Some(file) = reply.attachments.first() else {
+            let mut reply = operator(settings, guild, "export", options).await?;
+            let Some(file) = reply.attachments.pop() else {
                 eprint!("{}", console::render(&reply));
                 return Err(UserError::Rejected.into());
             };
             match output {
-                Some(path) => tokio::fs::write(&path, &file.bytes)
-                    .await
-                    .map_err(|source| Error::Write { path, source })?,
+                Some(path) => write_export(path, file.bytes, force).await?,
                 None => std::io::stdout().write_all(&file.bytes)?,
             }
             Ok(())
@@ -299,6 +312,23 @@ async fn migrate_data(from: &str, to: &str) -> Result<crate::storage::Counts> {
     copied
 }
 
+/// Writes an export to a new file at `path`, or replaces what is there when `force` is given.
+async fn write_export(path: PathBuf, bytes: Vec<u8>, force: bool) -> Result<()> {
+    let (to, written) = tokio::task::spawn_blocking(move || {
+        let written = crate::files::write_new(&path, &bytes, force);
+        (path, written)
+    })
+    .await
+    .map_err(std::io::Error::other)?;
+    match written {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(Error::Exists { path: to })
+        }
+        Err(source) => Err(Error::Write { path: to, source }),
+    }
+}
+
 /// Runs one command as the operator (an admin of `guild`, or of the console's local guild).
 async fn operator(
     settings: Arc<Settings>,
@@ -365,4 +395,25 @@ fn init_logging(settings: &Settings) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_flag_and_argument_of_every_subcommand_says_what_it_is_for() {
+        let cli = Cli::command();
+        let mut missing = Vec::new();
+        for command in std::iter::once(&cli).chain(cli.get_subcommands()) {
+            for arg in command.get_arguments() {
+                let generated = ["help", "version"].contains(&arg.get_id().as_str());
+                if !generated && !arg.is_hide_set() && arg.get_help().is_none() {
+                    missing.push(format!("{} {}", command.get_name(), arg.get_id()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no help text: {missing:?}");
+    }
 }

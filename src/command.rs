@@ -12,8 +12,10 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::error::UserError;
+use crate::error::{CountProblem, UserError};
 use crate::limits::MAX_COUNT;
+use crate::names::{NAME_LEN, check_name};
+use crate::numbers::{parse_count, thousands};
 
 /// A calendar day written `YYYY-MM-DD`, in years 1900 to 9999. chrono alone also reads signed
 /// and five-digit years, which sort wrongly as text and overflow date arithmetic.
@@ -86,6 +88,9 @@ pub enum Kind {
     Text {
         max_len: u16,
     },
+    /// A brand or landscape name, checked by [`check_name`](crate::names::check_name); a text
+    /// option on Discord.
+    Name,
     Choice(Vec<&'static str>),
     Boolean,
     /// A calendar day written `YYYY-MM-DD`; a text option on Discord.
@@ -224,7 +229,8 @@ impl OptionSpec {
         }
     }
 
-    /// A count: a whole number from 0 to Discord's integer limit.
+    /// A count: a whole number from 0 to [`MAX_COUNT`], typed in any of the forms
+    /// [`parse_count`] reads.
     pub fn count(name: &'static str, description: &'static str) -> OptionSpec {
         OptionSpec::new(
             name,
@@ -240,7 +246,7 @@ impl OptionSpec {
     pub fn brand(name: &'static str, description: &'static str) -> OptionSpec {
         OptionSpec {
             suggest: Some(Suggest::Brands),
-            ..OptionSpec::new(name, description, Kind::Text { max_len: 100 })
+            ..OptionSpec::new(name, description, Kind::Name)
         }
     }
 
@@ -248,7 +254,7 @@ impl OptionSpec {
     pub fn landscape(description: &'static str) -> OptionSpec {
         OptionSpec {
             suggest: Some(Suggest::Landscapes),
-            ..OptionSpec::new("landscape", description, Kind::Text { max_len: 100 })
+            ..OptionSpec::new("landscape", description, Kind::Name)
         }
     }
 
@@ -262,8 +268,17 @@ impl OptionSpec {
     /// What the option accepts, worded for an error message.
     pub fn accepts(&self) -> String {
         match &self.kind {
-            Kind::Integer { min, max } => format!("a whole number from {min} to {max}"),
+            Kind::Integer { min, max } => {
+                format!(
+                    "a whole number from {} to {}",
+                    thousands(*min),
+                    thousands(*max)
+                )
+            }
             Kind::Text { max_len } => format!("text of at most {max_len} characters"),
+            Kind::Name => {
+                format!("a name of 1 to {NAME_LEN} characters with something visible in it")
+            }
             Kind::Choice(choices) => format!("one of {}", choices.join(", ")),
             Kind::Boolean => "true or false".to_string(),
             Kind::Date => "a date written YYYY-MM-DD".to_string(),
@@ -281,19 +296,19 @@ impl OptionSpec {
             (Kind::Integer { min, max }, value) => {
                 let n = match value {
                     Value::Integer(n) => n,
-                    Value::Text(text) => text.trim().parse::<i64>().map_err(|_| {
-                        let hint = if text.contains('%') {
-                            ", a count rather than a percentage"
-                        } else if text.contains(',') || text.contains('.') {
-                            ", written without separators or decimals (1300000)"
-                        } else {
-                            ""
-                        };
-                        UserError::InvalidOption {
-                            option: self.name,
-                            accepts: format!("{}{hint}", self.accepts()),
+                    Value::Text(text) => match parse_count(&text) {
+                        Ok(n) => n,
+                        Err(CountProblem::Negative(_) | CountProblem::TooLarge { .. }) => {
+                            return Err(invalid());
                         }
-                    })?,
+                        Err(problem) => {
+                            return Err(UserError::InvalidCount {
+                                option: self.name,
+                                accepts: self.accepts(),
+                                problem,
+                            });
+                        }
+                    },
                     Value::Number(x) if x.fract() == 0.0 && x.abs() <= MAX_COUNT as f64 => x as i64,
                     _ => return Err(invalid()),
                 };
@@ -315,6 +330,14 @@ impl OptionSpec {
                 }
                 Ok(Checked::Text(text.to_string()))
             }
+            (Kind::Name, Value::Text(text)) => match check_name(&text) {
+                Ok(name) => Ok(Checked::Text(name.into_owned())),
+                Err(problem) => Err(UserError::InvalidName {
+                    option: self.name,
+                    accepts: self.accepts(),
+                    problem,
+                }),
+            },
             (Kind::Choice(choices), Value::Text(text)) => {
                 let text = text.trim().to_lowercase();
                 if !choices.contains(&text.as_str()) {
@@ -504,82 +527,4 @@ impl Options {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn spec() -> CommandSpec {
-        CommandSpec {
-            name: "ctr",
-            description: "Click-through rate",
-            options: vec![
-                OptionSpec::count("clicks", "Clicks").required(),
-                OptionSpec::new("platform", "Platform", Kind::Choice(PLATFORMS.to_vec())),
-                OptionSpec::new("date", "Day", Kind::Date),
-            ],
-            ..CommandSpec::default()
-        }
-    }
-
-    fn text(name: &str, value: &str) -> (String, Value) {
-        (name.to_string(), Value::Text(value.to_string()))
-    }
-
-    #[test]
-    fn console_text_is_typed_by_the_spec() {
-        let options = spec()
-            .check(vec![
-                text("clicks", "20"),
-                text("platform", "Instagram"),
-                text("date", "2026-11-02"),
-            ])
-            .unwrap();
-        assert_eq!(options.integer("clicks"), Some(20));
-        assert_eq!(options.text("platform"), Some("instagram"));
-        assert_eq!(options.date("date"), NaiveDate::from_ymd_opt(2026, 11, 2));
-    }
-
-    #[test]
-    fn negative_and_oversized_counts_are_refused_with_the_accepted_range() {
-        for bad in ["-1", "9007199254740992", "1e3", "twenty", ""] {
-            let err = spec().check(vec![text("clicks", bad)]).unwrap_err();
-            assert_eq!(
-                err.to_string(),
-                "`clicks` must be a whole number from 0 to 9007199254740991."
-            );
-        }
-    }
-
-    #[test]
-    fn unknown_missing_and_repeated_options_are_named() {
-        let err = spec().check(vec![text("click", "1")]).unwrap_err();
-        assert!(err.to_string().contains("no option `click`"), "{err}");
-        let err = spec().check(vec![]).unwrap_err();
-        assert!(err.to_string().starts_with("`clicks` is required"), "{err}");
-        let err = spec()
-            .check(vec![text("clicks", "1"), text("clicks", "2")])
-            .unwrap_err();
-        assert_eq!(
-            err,
-            UserError::DuplicateOption {
-                option: "clicks".into()
-            }
-        );
-    }
-
-    #[test]
-    fn malformed_dates_and_platforms_are_refused() {
-        for (name, value) in [
-            ("date", "-0001-01-01"),
-            ("date", "+262143-01-01"),
-            ("date", "2026-02-30"),
-            ("date", "30/11/2026"),
-            ("platform", "myspace"),
-        ] {
-            assert!(
-                spec()
-                    .check(vec![text("clicks", "1"), text(name, value)])
-                    .is_err()
-            );
-        }
-    }
-}
+mod tests;

@@ -9,11 +9,12 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::command::{File, Invocation, Kind, Reply, Value};
 use crate::dispatcher::Dispatcher;
 use crate::error::{Error, Result, UserError};
+use crate::files;
 use crate::limits::MAX_ATTACHMENT_BYTES;
 
 /// The guild the console acts in when no `--guild` is given. Discord ids are never 0.
@@ -159,8 +160,90 @@ fn plain(text: &str) -> String {
     text.replace("**", "").replace('`', "")
 }
 
-/// Reads commands from `input` until it ends, writing each reply to `output` and the files
-/// replies carry into `files`.
+/// The longest line the console reads. A longer one is refused without ever being held whole,
+/// so that `metricord console < /dev/zero` reads on in constant memory instead of aborting.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// One line of input, as [`LineReader`] delivers it.
+#[derive(Debug, PartialEq)]
+pub enum Input {
+    Line(String),
+    /// Longer than [`MAX_LINE_BYTES`]: its start was dropped, and the rest is skipped.
+    TooLong,
+    NotUtf8,
+}
+
+/// Reads lines of at most [`MAX_LINE_BYTES`] from a buffered input.
+pub struct LineReader<R> {
+    input: R,
+    line: Vec<u8>,
+    /// Inside a line already refused as too long: the rest of it is read and dropped.
+    skipping: bool,
+}
+
+impl<R: AsyncBufRead + Unpin> LineReader<R> {
+    pub fn new(input: R) -> LineReader<R> {
+        LineReader {
+            input,
+            line: Vec::new(),
+            skipping: false,
+        }
+    }
+
+    /// The next line without its line ending, or `None` at the end of the input. A line too
+    /// long is reported as soon as it passes the limit; what follows of it is dropped as it is
+    /// read, up to its end.
+    pub async fn next(&mut self) -> std::io::Result<Option<Input>> {
+        self.line.clear();
+        loop {
+            let available = self.input.fill_buf().await?;
+            if available.is_empty() {
+                self.skipping = false;
+                if self.line.is_empty() {
+                    return Ok(None);
+                }
+                break;
+            }
+            let newline = available.iter().position(|&b| b == b'\n');
+            let part = &available[..newline.unwrap_or(available.len())];
+            let used = part.len() + usize::from(newline.is_some());
+            if self.skipping {
+                self.skipping = newline.is_none();
+            } else if self.line.len() + part.len() > MAX_LINE_BYTES {
+                self.input.consume(used);
+                self.line.clear();
+                self.skipping = newline.is_none();
+                return Ok(Some(Input::TooLong));
+            } else {
+                self.line.extend_from_slice(part);
+                if newline.is_some() {
+                    self.input.consume(used);
+                    break;
+                }
+            }
+            self.input.consume(used);
+        }
+        if self.line.last() == Some(&b'\r') {
+            self.line.pop();
+        }
+        Ok(Some(match std::str::from_utf8(&self.line) {
+            Ok(text) => Input::Line(text.to_string()),
+            Err(_) => Input::NotUtf8,
+        }))
+    }
+}
+
+/// Whether a line asks to leave the console.
+fn is_exit(line: &str) -> bool {
+    let word = line.trim();
+    let word = word.strip_prefix('/').unwrap_or(word);
+    word.eq_ignore_ascii_case("exit") || word.eq_ignore_ascii_case("quit")
+}
+
+/// Reads commands from `input` until it ends or a line says `exit` or `quit`, writing each reply
+/// to `output` and the files replies carry into `files`. A line that cannot be run (too long,
+/// not UTF-8, malformed) and a file that cannot be saved are each one failed command: the
+/// console says so and goes on with the next line.
 pub async fn run(
     dispatcher: &Dispatcher,
     guild_id: u64,
@@ -169,16 +252,22 @@ pub async fn run(
     mut output: impl AsyncWrite + Unpin,
 ) -> Result<()> {
     let interactive = std::io::stdin().is_terminal();
-    let mut lines = input.lines();
+    let mut lines = LineReader::new(input);
     loop {
         if interactive {
             output.write_all(b"metricord> ").await?;
             output.flush().await?;
         }
-        let Some(line) = lines.next_line().await? else {
-            break;
+        let line = match lines.next().await? {
+            None => break,
+            Some(Input::Line(line)) if is_exit(&line) => break,
+            Some(Input::Line(line)) => parse_line(&line),
+            Some(Input::TooLong) => Err(UserError::LineTooLong {
+                kib: MAX_LINE_BYTES / 1024,
+            }),
+            Some(Input::NotUtf8) => Err(UserError::LineNotUtf8),
         };
-        let reply = match parse_line(&line) {
+        let mut reply = match line {
             Ok(None) => continue,
             Ok(Some(line)) => match invocation(dispatcher, guild_id, line).await {
                 Ok(invocation) => dispatcher.dispatch(invocation).await,
@@ -187,8 +276,19 @@ pub async fn run(
             Err(err) => Reply::error(err.to_string()),
         };
         let mut text = render(&reply);
-        for path in save_files(&reply, files).await? {
-            text.push_str(&format!("  file: {}\n", path.display()));
+        for file in std::mem::take(&mut reply.attachments) {
+            match save_file(files, file).await {
+                Ok(path) => text.push_str(&format!("  file: {}\n", path.display())),
+                Err(err) => {
+                    tracing::warn!(error = %err, "a reply's file was not saved");
+                    text.push_str(&format!(
+                        "{}\n",
+                        UserError::FileNotSaved {
+                            problem: err.to_string()
+                        }
+                    ));
+                }
+            }
         }
         output.write_all(text.as_bytes()).await?;
         output.write_all(b"\n").await?;
@@ -238,93 +338,26 @@ pub async fn invocation(
 }
 
 /// A local file named for an attachment option, read the way Discord would deliver it: a
-/// regular file of at most [`MAX_ATTACHMENT_BYTES`]. A device or a FIFO is refused before it is
-/// opened for reading, and the read stops at the limit whatever the file claims its size is.
+/// regular file of at most [`MAX_ATTACHMENT_BYTES`] (see [`files::read_regular`]).
 async fn read_attachment(path: &Path) -> std::io::Result<Vec<u8>> {
-    let limit = u64::from(MAX_ATTACHMENT_BYTES);
-    let too_large = || {
-        std::io::Error::other(format!(
-            "it is larger than {} MB",
-            MAX_ATTACHMENT_BYTES / 1024 / 1024
-        ))
-    };
-    let metadata = tokio::fs::metadata(path).await?;
-    if !metadata.is_file() {
-        return Err(std::io::Error::other("it is not a regular file"));
-    }
-    if metadata.len() > limit {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    tokio::fs::File::open(path)
-        .await?
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .await?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || files::read_regular(&path, u64::from(MAX_ATTACHMENT_BYTES)))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
-/// Creates `folder/name`, or `folder/name-2`, `-3`... if taken, and writes `bytes` into it: a
-/// second chart must not overwrite the first one the user is still looking at. The file is
-/// created new, so an existing file or a link in its place is never written through.
-async fn write_new(folder: &Path, name: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
-    let stem = name
-        .file_stem()
-        .map_or_else(|| "file".into(), |s| s.to_string_lossy().into_owned());
-    let extension = name
-        .extension()
-        .map(|e| format!(".{}", e.to_string_lossy()))
-        .unwrap_or_default();
-    let mut n = 1;
-    loop {
-        let path = if n == 1 {
-            folder.join(format!("{stem}{extension}"))
-        } else {
-            folder.join(format!("{stem}-{n}{extension}"))
-        };
-        match tokio::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .await
-        {
-            Ok(mut file) => {
-                file.write_all(bytes).await?;
-                file.flush().await?;
-                return Ok(path);
-            }
-            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists && n < 10_000 => n += 1,
-            Err(err) => return Err(err),
-        }
-    }
-}
-
-/// Writes a reply's files into `folder`, returning their paths.
-pub async fn save_files(reply: &Reply, folder: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths = Vec::new();
-    for file in &reply.attachments {
-        tokio::fs::create_dir_all(folder)
-            .await
-            .map_err(|source| Error::Write {
-                path: folder.to_path_buf(),
-                source,
-            })?;
-        // Only the file name: a name from a reply never chooses the folder.
-        let name = Path::new(&file.name)
-            .file_name()
-            .map_or_else(|| "file".into(), |n| n.to_os_string());
-        let path = write_new(folder, Path::new(&name), &file.bytes)
-            .await
-            .map_err(|source| Error::Write {
-                path: folder.join(&name),
-                source,
-            })?;
-        paths.push(path);
-    }
-    Ok(paths)
+/// Writes a reply's file into `folder` as a new file (`trend.png`, then `trend-2.png`): a
+/// second chart never overwrites the first one the user is still looking at.
+async fn save_file(folder: &Path, file: File) -> Result<PathBuf> {
+    let folder = folder.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        files::write_numbered(&folder, &file.name, &file.bytes).map_err(|source| Error::Write {
+            path: folder.join(&file.name),
+            source,
+        })
+    })
+    .await
+    .map_err(|err| Error::Io(std::io::Error::other(err)))?
 }
 
 #[cfg(test)]
@@ -387,6 +420,31 @@ mod tests {
     fn blank_lines_and_comments_are_skipped() {
         assert_eq!(parse_line("   ").unwrap(), None);
         assert_eq!(parse_line("# a note").unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_refused_at_the_limit_and_the_next_line_is_read_whole() {
+        use tokio::io::AsyncReadExt;
+        // An endless line is reported once it passes the limit, never held whole.
+        let mut endless = LineReader::new(tokio::io::BufReader::new(tokio::io::repeat(b'x')));
+        assert_eq!(endless.next().await.unwrap(), Some(Input::TooLong));
+        assert!(endless.line.capacity() <= 2 * MAX_LINE_BYTES);
+        let long = tokio::io::repeat(b'x').take(3 * MAX_LINE_BYTES as u64);
+        let rest: &[u8] = b"\n/ctr clicks:1\r\n\xff\nlast";
+        let mut lines = LineReader::new(tokio::io::BufReader::new(long.chain(rest)));
+        let mut read = Vec::new();
+        while let Some(input) = lines.next().await.unwrap() {
+            read.push(input);
+        }
+        assert_eq!(
+            read,
+            [
+                Input::TooLong,
+                Input::Line("/ctr clicks:1".into()),
+                Input::NotUtf8,
+                Input::Line("last".into())
+            ]
+        );
     }
 
     #[test]

@@ -134,6 +134,7 @@ pub async fn seed(
         let batch = ImportBatch {
             brands: vec![name],
             rows,
+            setup: Vec::new(),
         };
         store.import(guild_id, &batch, 0, now, true).await?;
     }

@@ -33,6 +33,18 @@ pub enum UserError {
         option: &'static str,
         accepts: String,
     },
+    #[error("`{option}` must be {accepts}: {problem}.")]
+    InvalidCount {
+        option: &'static str,
+        accepts: String,
+        problem: CountProblem,
+    },
+    #[error("`{option}` must be {accepts}: {problem}.")]
+    InvalidName {
+        option: &'static str,
+        accepts: String,
+        problem: NameProblem,
+    },
     #[error("`{option}` must be above 0: {reason}.")]
     ZeroDenominator {
         option: &'static str,
@@ -103,6 +115,56 @@ pub enum UserError {
     NulInName,
     #[error("The command was refused; see the message above.")]
     Rejected,
+    #[error(
+        "That line is longer than {kib} KiB and was not run; data in bulk goes in with `/import`."
+    )]
+    LineTooLong { kib: usize },
+    #[error("That line is not UTF-8 text and was not run.")]
+    LineNotUtf8,
+    #[error("The reply's file was not saved: {problem}.")]
+    FileNotSaved { problem: String },
+}
+
+/// Why a text is not a count (see `numbers::parse_count`), worded to follow "must be a whole
+/// number from 0 to ...:". Each holds the text as typed, shortened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CountProblem {
+    #[error("\"{0}\" is not a count such as 12500, 12,500 or 12.5K")]
+    NotANumber(String),
+    #[error(
+        "\"{0}\" has a decimal point, but a count is whole: write thousands with commas (1,000) or with K, M or B (1.5K)"
+    )]
+    Decimal(String),
+    #[error("\"{0}\" has more decimals than make a whole number")]
+    NotWhole(String),
+    #[error(
+        "\"{0}\" does not have three digits after each comma, as in 12,500 (a decimal comma is not read)"
+    )]
+    NotGrouped(String),
+    #[error("\"{0}\" has a space in it: separate thousands with commas (12,500)")]
+    Spaced(String),
+    #[error("\"{0}\" is a percentage: give the count")]
+    Percentage(String),
+    #[error("\"{0}\" is negative")]
+    Negative(String),
+    #[error("\"{text}\" is above the largest count, {max}")]
+    TooLarge { text: String, max: String },
+}
+
+/// Why a text cannot be a brand or landscape name (see `command::check_name`), worded to follow
+/// "must be a name ...:". The name itself is not repeated: it may hold what makes it wrong.
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
+pub enum NameProblem {
+    #[error("it is empty")]
+    Empty,
+    #[error("it is longer than {max} characters")]
+    TooLong { max: usize },
+    #[error("it holds a control character or a line break")]
+    Control,
+    #[error("it holds a character that turns the direction of the text around it")]
+    DirectionOverride,
+    #[error("it has nothing visible in it")]
+    Invisible,
 }
 
 /// What users see for any failure that is not theirs to fix.
@@ -148,6 +210,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} already exists; give --force to replace it")]
+    Exists { path: PathBuf },
     #[error("invalid settings in {path}: {message}")]
     Settings { path: PathBuf, message: String },
     #[error("{0}")]
@@ -211,6 +275,7 @@ impl Error {
             | Error::Read { .. }
             | Error::SqliteOnly { .. }
             | Error::TargetNotEmpty
+            | Error::Exists { .. }
             | Error::TokenMissing
             | Error::TokenRejected => 2,
             _ => 1,

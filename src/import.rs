@@ -1,25 +1,34 @@
 //! `/import` and `/export`: snapshots in and out as CSV, one value a row:
 //! `date,brand,platform,metric,value`, where `metric` is a stored series as the plugins name
-//! their inputs (`clicks`, `followers`). Export then import reproduces the data exactly.
+//! their inputs (`clicks`, `followers`). An export opens with each brand's setup, rows without a
+//! date: `,Acme,,competitor,no` and `,Acme,,landscape,coffee`. Export then import reproduces the
+//! data and the setup exactly; a cell a spreadsheet would run as a formula is written with a
+//! leading `'`, which the import takes back.
 //!
 //! An import is checked row by row before anything is written; any bad row and nothing is
 //! stored, and the reply lists the first errors with their line numbers. A good file goes in as
 //! one transaction.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
 use crate::command::{CommandSpec, File, Kind, OptionSpec, Options, PLATFORMS, Reply};
-use crate::error::{Error, Result, UserError};
+use crate::error::{CountProblem, Error, Result, UserError};
 use crate::handler;
 use crate::limits::MAX_COUNT;
-use crate::numbers::thousands;
+use crate::names::check_name;
+use crate::numbers::{parse_count, plural, thousands};
 use crate::period::Period;
 use crate::services::{Command, Context};
-use crate::storage::{ImportBatch, ImportRow, brand_key};
+use crate::storage::{ImportBatch, ImportRow, Setup, brand_key};
 
 pub const HEADER: [&str; 5] = ["date", "brand", "platform", "metric", "value"];
+/// The metric of a setup row that says whether a brand is a competitor's (`yes` or `no`).
+const COMPETITOR: &str = "competitor";
+/// The metric of a setup row that puts a brand in a landscape (the value names it).
+const LANDSCAPE: &str = "landscape";
 /// Errors listed in a reply; the rest are counted.
 const ERRORS_SHOWN: usize = 10;
 
@@ -43,7 +52,7 @@ pub fn commands() -> Vec<Command> {
         Command::new(
             CommandSpec {
                 name: "export",
-                description: "Export snapshots as CSV, in the format /import reads",
+                description: "Export snapshots and the brands' setup as CSV, in the format /import reads",
                 options: vec![
                     OptionSpec::brand("brand", "Only this brand"),
                     OptionSpec::landscape("Only the brands of this landscape"),
@@ -99,13 +108,25 @@ pub async fn import(ctx: &Context<'_>, mut options: Options) -> Result<Reply> {
         .store
         .import(ctx.guild_id, &rows, ctx.user_id, ctx.now, auto_create)
         .await?;
-    let rows = &rows.rows;
     let mut text = format!(
-        "Imported {} values from {name}: {} new, {} replaced an earlier value.",
-        thousands(rows.len() as i64),
-        thousands((rows.len() as u64 - outcome.replaced) as i64),
-        thousands(outcome.replaced as i64)
+        "Imported {}{} from {name}",
+        plural(rows.rows.len(), "value", "values"),
+        setup_of(&rows.setup)
     );
+    let new = rows.rows.len() as u64 - outcome.replaced - outcome.unchanged;
+    let counts: Vec<String> = [
+        (new, "new"),
+        (outcome.replaced, "replaced an earlier value"),
+        (outcome.unchanged, "unchanged"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!("{} {what}", thousands(n as i64)))
+    .collect();
+    if !counts.is_empty() {
+        text.push_str(&format!(": {}", counts.join(", ")));
+    }
+    text.push('.');
     if !outcome.brands_created.is_empty() {
         text.push_str(&format!(
             " New brands: {}.",
@@ -113,6 +134,20 @@ pub async fn import(ctx: &Context<'_>, mut options: Options) -> Result<Reply> {
         ));
     }
     Ok(Reply::text(text))
+}
+
+/// " and the setup of 3 brands", for the brands that `setup` is about; nothing without setup.
+fn setup_of<B: Ord>(setup: &[(B, Setup)]) -> String {
+    let mut brands: Vec<&B> = setup.iter().map(|(brand, _)| brand).collect();
+    brands.sort_unstable();
+    brands.dedup();
+    if brands.is_empty() {
+        return String::new();
+    }
+    format!(
+        " and the setup of {}",
+        plural(brands.len(), "brand", "brands")
+    )
 }
 
 /// What a row is checked against, owned so that the check can run on another thread.
@@ -157,10 +192,8 @@ impl Rejection {
 
 fn rejected(name: &str, rejection: &Rejection) -> Reply {
     let mut text = format!(
-        "Nothing was imported: {} has {} problem{}.",
-        name,
-        thousands(rejection.total as i64),
-        if rejection.total == 1 { "" } else { "s" }
+        "Nothing was imported: {name} has {}.",
+        plural(rejection.total, "problem", "problems")
     );
     for error in &rejection.shown {
         text.push_str(&format!("\nline {}: {}", error.line, error.message));
@@ -196,9 +229,14 @@ fn read_rows(rules: &Rules, bytes: &[u8]) -> Result<ImportBatch, Rejection> {
             }
         }
     }
-    let mut batch = ImportBatch::default();
-    let mut brands: HashMap<String, usize> = HashMap::new();
-    let mut seen: HashMap<(usize, &'static str, &'static str, NaiveDate), u64> = HashMap::new();
+    let mut rows = Rows {
+        rules,
+        batch: ImportBatch::default(),
+        names: HashMap::new(),
+        keys: HashMap::new(),
+        seen: HashMap::new(),
+        seen_setup: HashMap::new(),
+    };
     let mut errors = Rejection::default();
     let mut record = csv::StringRecord::new();
     loop {
@@ -216,71 +254,168 @@ fn read_rows(rules: &Rules, bytes: &[u8]) -> Result<ImportBatch, Rejection> {
             }
         }
         let line = record.position().map_or(0, |p| p.line());
-        let field = |i: usize| record.get(columns[i]).unwrap_or_default();
-        let checked = check_row(rules, [field(0), field(1), field(2), field(3), field(4)]);
-        let (day, brand, platform, series, value) = match checked {
-            Ok(checked) => checked,
-            Err(message) => {
-                errors.push(line, message);
-                continue;
-            }
-        };
+        let field = |i: usize| unescape_cell(record.get(columns[i]).unwrap_or_default());
+        let fields = [field(0), field(1), field(2), field(3), field(4)];
         // Once a row is wrong nothing is imported: the rest is only checked.
-        if errors.total > 0 {
-            continue;
+        if let Err(message) = rows.add(line, fields, errors.total == 0) {
+            errors.push(line, message);
         }
-        let next = brands.len();
-        let brand = *brands.entry(brand_key(brand)).or_insert_with(|| {
-            batch.brands.push(brand.to_string());
-            next
-        });
-        if let Some(first) = seen.insert((brand, platform, series, day), line) {
-            errors.push(
-                line,
-                format!("repeats the date, brand, platform and metric of line {first}"),
-            );
-            continue;
+    }
+    if errors.total == 0 {
+        Ok(rows.batch)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The rows read so far, and what they are checked against.
+struct Rows<'r> {
+    rules: &'r Rules,
+    batch: ImportBatch,
+    /// Each brand as written in the file, to its index in the batch: a name is checked once.
+    names: HashMap<String, usize>,
+    /// Each brand's key to its index: two spellings of one brand are one brand.
+    keys: HashMap<String, usize>,
+    /// The line of each data row's key, and of each setup row's, to report repeats.
+    seen: HashMap<(usize, &'static str, &'static str, NaiveDate), u64>,
+    seen_setup: HashMap<(usize, String), u64>,
+}
+
+impl Rows<'_> {
+    /// Checks one row's fields (`date, brand, platform, metric, value`) and, if `keep`, adds
+    /// it to the batch. A row with no date whose metric is `competitor` or `landscape` is a
+    /// setup row.
+    fn add(&mut self, line: u64, fields: [&str; 5], keep: bool) -> Result<(), String> {
+        let [date, brand, platform, metric, value] = fields;
+        let setup_row = [COMPETITOR, LANDSCAPE]
+            .into_iter()
+            .find(|m| metric.eq_ignore_ascii_case(m));
+        if let Some(setup_row) = setup_row
+            && date.is_empty()
+        {
+            return self.add_setup(line, setup_row, brand, platform, value, keep);
         }
-        batch.rows.push(ImportRow {
+        let day = crate::command::parse_day(date)
+            .ok_or_else(|| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
+        if day > self.rules.today {
+            return Err(format!("date {day} is in the future"));
+        }
+        let brand = self.brand(brand)?;
+        let platform = check_platform(platform)?;
+        let series = self.series(metric)?;
+        let value = parse_count(value).map_err(|problem| match problem {
+            CountProblem::Negative(_) | CountProblem::TooLarge { .. } => format!(
+                "value \"{value}\" is not a whole number from 0 to {}",
+                thousands(MAX_COUNT)
+            ),
+            problem => format!("value {problem}"),
+        })?;
+        if !keep {
+            return Ok(());
+        }
+        if let Some(first) = self.seen.insert((brand, platform, series, day), line) {
+            return Err(format!(
+                "repeats the date, brand, platform and metric of line {first}"
+            ));
+        }
+        self.batch.rows.push(ImportRow {
             day,
             brand,
             platform,
             series,
             value,
         });
+        Ok(())
     }
-    if errors.total == 0 {
-        Ok(batch)
-    } else {
-        Err(errors)
+
+    /// A setup row: `,brand,,competitor,yes` or `,brand,,landscape,coffee`.
+    fn add_setup(
+        &mut self,
+        line: u64,
+        metric: &'static str,
+        brand: &str,
+        platform: &str,
+        value: &str,
+        keep: bool,
+    ) -> Result<(), String> {
+        let brand = self.brand(brand)?;
+        if !platform.is_empty() {
+            return Err(format!(
+                "a {metric} row applies to the brand on every platform: leave platform empty"
+            ));
+        }
+        let (setup, key) = if metric == COMPETITOR {
+            let competitor = match value.to_lowercase().as_str() {
+                "yes" | "true" => true,
+                "no" | "false" => false,
+                _ => return Err(format!("a {metric} row's value is yes or no")),
+            };
+            (Setup::Competitor(competitor), String::new())
+        } else {
+            let landscape =
+                check_name(value).map_err(|problem| format!("landscape name: {problem}"))?;
+            let key = brand_key(&landscape);
+            (Setup::Landscape(landscape.into_owned()), key)
+        };
+        if !keep {
+            return Ok(());
+        }
+        if let Some(first) = self.seen_setup.insert((brand, key), line) {
+            return Err(format!("repeats the {metric} row of line {first}"));
+        }
+        self.batch.setup.push((brand, setup));
+        Ok(())
+    }
+
+    /// The batch index of a brand, checked against the name rule and, when new brands may not
+    /// be created, against the guild's brands.
+    fn brand(&mut self, written: &str) -> Result<usize, String> {
+        if let Some(index) = self.names.get(written) {
+            return Ok(*index);
+        }
+        let name = check_name(written).map_err(|problem| format!("brand name: {problem}"))?;
+        let key = brand_key(&name);
+        if !self.rules.auto_create && !self.rules.known_brands.contains(&key) {
+            return Err(format!(
+                "brand \"{name}\" is not known and `[brands] auto_create` is off"
+            ));
+        }
+        let next = self.keys.len();
+        let index = *self.keys.entry(key).or_insert_with(|| {
+            self.batch.brands.push(name.into_owned());
+            next
+        });
+        self.names.insert(written.to_string(), index);
+        Ok(index)
+    }
+
+    /// A stored series by the name a file gives it.
+    fn series(&self, metric: &str) -> Result<&'static str, String> {
+        // `potential-reach` as the command spells it, `potential_reach` as stored.
+        let stored = metric.replace('-', "_");
+        self.rules
+            .series
+            .iter()
+            .copied()
+            .find(|s| *s == stored)
+            .ok_or_else(|| {
+                format!(
+                    "metric \"{metric}\" is not one of the stored inputs ({}), or competitor or landscape in a row without a date",
+                    self.rules.series.join(", ")
+                )
+            })
     }
 }
 
-/// One row's fields, checked: its day, brand name, platform, series and value.
-fn check_row<'a>(
-    rules: &Rules,
-    [date, brand, platform, metric, value]: [&'a str; 5],
-) -> Result<(NaiveDate, &'a str, &'static str, &'static str, i64), String> {
-    let day = crate::command::parse_day(date)
-        .ok_or_else(|| format!("date \"{date}\" is not a date written YYYY-MM-DD"))?;
-    if day > rules.today {
-        return Err(format!("date {day} is in the future"));
-    }
-    if brand.is_empty() || brand.chars().count() > 100 {
-        return Err("brand must be 1 to 100 characters".to_string());
-    }
-    if !rules.auto_create && !rules.known_brands.contains(&brand_key(brand)) {
-        return Err(format!(
-            "brand \"{brand}\" is not known and `[brands] auto_create` is off"
-        ));
-    }
+/// A platform by the name a file gives it.
+fn check_platform(platform: &str) -> Result<&'static str, String> {
     // Exports from other tools still say Twitter.
     let known = if platform.eq_ignore_ascii_case("twitter") {
         "x"
     } else {
         platform
     };
-    let platform = PLATFORMS
+    PLATFORMS
         .iter()
         .copied()
         .find(|p| p.eq_ignore_ascii_case(known))
@@ -289,26 +424,34 @@ fn check_row<'a>(
                 "platform \"{platform}\" is not one of {}",
                 PLATFORMS.join(", ")
             )
-        })?;
-    // `potential-reach` as the command spells it, `potential_reach` as stored.
-    let stored = metric.replace('-', "_");
-    let series = rules
-        .series
-        .iter()
-        .copied()
-        .find(|s| *s == stored)
-        .ok_or_else(|| {
-            format!(
-                "metric \"{metric}\" is not one of the stored inputs ({})",
-                rules.series.join(", ")
-            )
-        })?;
-    let value: i64 = value
-        .parse()
-        .ok()
-        .filter(|v| (0..=MAX_COUNT).contains(v))
-        .ok_or_else(|| format!("value \"{value}\" is not a whole number from 0 to {MAX_COUNT}"))?;
-    Ok((day, brand, platform, series, value))
+        })
+}
+
+/// What makes a spreadsheet read a cell as a formula (OWASP, "CSV injection"): a cell that
+/// starts with one of these, possibly after apostrophes.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+fn formula_like(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_START)
+}
+
+/// A cell as exported: one a spreadsheet would run as a formula gets a leading `'`, which
+/// spreadsheets show as text. A cell that already starts with `'` before such a character gets
+/// one more, so that [`unescape_cell`] takes back exactly what was added.
+fn escape_cell(cell: &str) -> Cow<'_, str> {
+    if formula_like(cell) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell as imported: the `'` [`escape_cell`] added, taken away.
+fn unescape_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
 }
 
 fn series_names(ctx: &Context<'_>) -> Vec<&'static str> {
@@ -354,40 +497,103 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .map(|p| Period::parse(p, ctx.today))
         .transpose()?;
     let ids: Option<Vec<i64>> = brands.map(|b| b.iter().map(|b| b.id).collect());
-    let rows = ctx
-        .store
-        .snapshots(ctx.guild_id, ids.as_deref(), period)
-        .await?;
+    let (setup, rows) = tokio::try_join!(
+        ctx.store.brand_listing(ctx.guild_id),
+        ctx.store.snapshots(ctx.guild_id, ids.as_deref(), period),
+    )?;
+    // Every brand in scope, data or not, with its competitor flag and landscapes: an export
+    // restores a server's setup as well as its numbers.
+    let setup: Vec<(String, Setup)> = setup
+        .into_iter()
+        .filter(|entry| ids.as_ref().is_none_or(|ids| ids.contains(&entry.brand.id)))
+        .flat_map(|entry| {
+            let competitor = (
+                entry.brand.name.clone(),
+                Setup::Competitor(entry.brand.competitor),
+            );
+            let mut landscapes = entry.landscapes;
+            landscapes.sort_by_cached_key(|l| brand_key(l));
+            let landscapes = landscapes
+                .into_iter()
+                .map(move |l| (entry.brand.name.clone(), Setup::Landscape(l)));
+            std::iter::once(competitor).chain(landscapes)
+        })
+        .collect();
     // Written into memory, so the size is checked as it grows: a file the front end could
     // not carry stops being written as soon as it is too large.
     let limit = ctx.upload_limit.unwrap_or(usize::MAX);
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let write = |e: csv::Error| Error::Io(std::io::Error::other(e));
-    writer.write_record(HEADER).map_err(write)?;
-    for (written, (day, brand, platform, series, value)) in rows.iter().enumerate() {
+    let total = setup.len() + rows.len();
+    let mut write = |written: usize, record: [&str; 5]| -> Result<()> {
+        let record = record.map(escape_cell);
         writer
-            .write_record([day.as_str(), brand, platform, series, &value.to_string()])
-            .map_err(write)?;
+            .write_record(record.iter().map(|cell| cell.as_ref()))
+            .map_err(|e| Error::Io(std::io::Error::other(e)))?;
         let size = writer.get_ref().len();
         if size > limit {
             // The rest of the rows are about as long as those written so far.
-            let estimate = size as f64 / (written + 1) as f64 * rows.len() as f64;
+            let estimate = size as f64 / (written + 1) as f64 * total as f64;
             return Err(UserError::TooLargeForDiscord {
                 megabytes: (estimate / (1024.0 * 1024.0)).ceil() as usize,
                 limit: limit / (1024 * 1024),
             }
             .into());
         }
+        Ok(())
+    };
+    write(0, HEADER)?;
+    for (written, (brand, setup)) in setup.iter().enumerate() {
+        let record = match setup {
+            Setup::Competitor(yes) => ["", brand, "", COMPETITOR, if *yes { "yes" } else { "no" }],
+            Setup::Landscape(landscape) => ["", brand, "", LANDSCAPE, landscape],
+        };
+        write(written, record)?;
+    }
+    for (written, (day, brand, platform, series, value)) in rows.iter().enumerate() {
+        write(
+            setup.len() + written,
+            [day, brand, platform, series, &value.to_string()],
+        )?;
     }
     let bytes = writer
         .into_inner()
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
     Ok(Reply {
-        content: format!("Exported {} values.", thousands(rows.len() as i64)),
+        content: format!(
+            "Exported {}{}.",
+            plural(rows.len(), "value", "values"),
+            setup_of(&setup)
+        ),
         attachments: vec![File {
             name: "metricord-export.csv".to_string(),
             bytes,
         }],
         ..Reply::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_the_neutralising_is_taken_back_exactly() {
+        for (cell, exported) in [
+            ("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("''@x", "'''@x"),
+            ("'plain", "'plain"),
+            ("Acme", "Acme"),
+            ("'", "'"),
+            ("", ""),
+        ] {
+            assert_eq!(escape_cell(cell), exported, "{cell:?}");
+            assert_eq!(unescape_cell(exported), cell, "{exported:?}");
+        }
+    }
 }

@@ -31,7 +31,9 @@
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
 //!   timezone), [`chart`] (PNG line charts for slides), [`benchmarks`] (industry figures), [`settings`]
-//!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording).
+//!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording),
+//!   [`files`] (local files read with a cap and written without following links), [`names`]
+//!   (what a brand or landscape name must be).
 //! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
 //!   [`bench`] (the performance measurements of BENCHMARKS.md).
 
@@ -50,9 +52,11 @@ pub mod digest;
 pub mod discord;
 pub mod dispatcher;
 pub mod error;
+pub mod files;
 pub mod import;
 pub mod limits;
 pub mod metrics;
+pub mod names;
 pub mod numbers;
 pub mod period;
 pub mod plugin;

@@ -6,6 +6,8 @@
 //! than an infinite percentage. Counts are written with thousands separators, large ones also in
 //! short form (27.3K).
 
+use crate::error::CountProblem;
+
 /// z for a two-sided 95% interval.
 const Z95: f64 = 1.959_963_984_540_054;
 
@@ -58,8 +60,10 @@ fn decimal_places(value: f64) -> usize {
         v if v >= 10.0 || v == 0.0 => 1,
         v if v >= 1.0 => 2,
         v if v >= 0.1 => 3,
-        // Two significant digits however small: 0.0033%, never 0.000%.
-        v => ((-v.log10()).ceil() as usize + 1).min(9),
+        // Two significant digits however small: 0.0033%, never 0.000%. The smallest rate of two
+        // counts, 1 in MAX_COUNT, is 1.0e-12%: 13 decimals. The cap only stops a value no count
+        // can make from asking for hundreds.
+        v => ((-v.log10()).ceil() as usize + 1).min(16),
     }
 }
 
@@ -94,6 +98,12 @@ pub fn thousands(value: i64) -> String {
     out
 }
 
+/// A count of things, with the noun that fits it: `1 value`, `2,500 values`.
+pub fn plural(count: usize, one: &str, many: &str) -> String {
+    let noun = if count == 1 { one } else { many };
+    format!("{} {noun}", thousands(count as i64))
+}
+
 /// A count in short form for running text: `950`, `27.3K`, `1.30M`, `4.2B`.
 pub fn short(value: i64) -> String {
     let v = value as f64;
@@ -106,21 +116,99 @@ pub fn short(value: i64) -> String {
     format!("{scaled:.1}{suffix}")
 }
 
-/// Reads a count written for people: `1300000`, `4.2K`, `1.3M`, `2B`. No thousands separators,
-/// since a comma separates items in a list.
-pub fn parse_count(text: &str) -> Option<i64> {
+/// Reads a count written the ways people write one, the same in every option, CSV value and
+/// list: digits (`12500`), commas between thousands (`12,500`, three digits after each comma),
+/// or a K, M or B with as many decimals as still make a whole number (`4.2K`, `1.25M`,
+/// `1,300.5K`). Up to [`MAX_COUNT`](crate::limits::MAX_COUNT). Anything that could be read two
+/// ways is refused with the reason rather than guessed: a decimal point without a suffix
+/// (`1.5`, and `1.000`, a thousand in some countries), a comma not followed by three digits
+/// (`1,5`, `12,50`: a decimal comma), spaces as separators (`12 500`).
+pub fn parse_count(text: &str) -> Result<i64, CountProblem> {
     let text = text.trim();
-    let (number, scale) = match text.char_indices().last()? {
-        (i, 'k' | 'K') => (&text[..i], 1e3),
-        (i, 'm' | 'M') => (&text[..i], 1e6),
-        (i, 'b' | 'B') => (&text[..i], 1e9),
-        _ => (text, 1.0),
-    };
-    if number.is_empty() || !number.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return None;
+    let shown = || excerpt(text);
+    // Plain digits, most of a million-row import, are read without the general path's
+    // allocations.
+    if (1..=18).contains(&text.len())
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && let Ok(value) = text.parse::<i64>()
+    {
+        return if value <= crate::limits::MAX_COUNT {
+            Ok(value)
+        } else {
+            Err(CountProblem::TooLarge {
+                text: shown(),
+                max: thousands(crate::limits::MAX_COUNT),
+            })
+        };
     }
-    let value = (number.parse::<f64>().ok()? * scale).round();
-    (value.is_finite() && value <= crate::limits::MAX_COUNT as f64).then_some(value as i64)
+    let (number, scale) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 3),
+        Some((i, 'm' | 'M')) => (&text[..i], 6),
+        Some((i, 'b' | 'B')) => (&text[..i], 9),
+        _ => (text, 0),
+    };
+    if text.ends_with('%') {
+        return Err(CountProblem::Percentage(shown()));
+    }
+    if number.contains(char::is_whitespace) {
+        return Err(CountProblem::Spaced(shown()));
+    }
+    if let Some(rest) = number.strip_prefix('-')
+        && rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        return Err(CountProblem::Negative(shown()));
+    }
+    let (whole, decimals) = match number.split_once('.') {
+        Some((whole, decimals)) => (whole, Some(decimals)),
+        None => (number, None),
+    };
+    let digits_only = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let grouped = whole.split(',').collect::<Vec<_>>();
+    if !grouped.iter().all(|group| digits_only(group)) || !decimals.is_none_or(digits_only) {
+        return Err(CountProblem::NotANumber(shown()));
+    }
+    let first = grouped[0];
+    let well_grouped = grouped.len() == 1
+        || ((1..=3).contains(&first.len())
+            && !first.starts_with('0')
+            && grouped[1..].iter().all(|group| group.len() == 3));
+    if !well_grouped {
+        return Err(CountProblem::NotGrouped(shown()));
+    }
+    let decimals = decimals.unwrap_or_default().trim_end_matches('0');
+    if scale == 0 && number.contains('.') {
+        return Err(CountProblem::Decimal(shown()));
+    }
+    if decimals.len() > scale {
+        return Err(CountProblem::NotWhole(shown()));
+    }
+    // Whole digits, then the decimals padded to the suffix's power of ten: 1.25M is 125 then
+    // four zeros. Read as u128, so that no length of digits can overflow before the check.
+    let digits: String = grouped.concat() + decimals + &"0".repeat(scale - decimals.len());
+    let too_large = || CountProblem::TooLarge {
+        text: shown(),
+        max: thousands(crate::limits::MAX_COUNT),
+    };
+    let digits = digits.trim_start_matches('0');
+    if digits.len() > 30 {
+        return Err(too_large());
+    }
+    let value = digits.parse::<u128>().unwrap_or(0);
+    i64::try_from(value)
+        .ok()
+        .filter(|v| *v <= crate::limits::MAX_COUNT)
+        .ok_or_else(too_large)
+}
+
+/// Text typed by a user, shortened for an error message that quotes it.
+fn excerpt(text: &str) -> String {
+    const SHOWN: usize = 24;
+    if text.chars().count() <= SHOWN {
+        return text.to_string();
+    }
+    let mut short: String = text.chars().take(SHOWN).collect();
+    short.push('…');
+    short
 }
 
 #[cfg(test)]
@@ -171,16 +259,81 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_written_and_read_the_way_people_write_them() {
+    fn counts_are_written_the_way_people_read_them() {
         assert_eq!(thousands(1_300_000), "1,300,000");
         assert_eq!(thousands(-999), "-999");
         assert_eq!(thousands(0), "0");
         assert_eq!(short(27_300), "27.3K");
-        assert_eq!(parse_count("4.2K"), Some(4_200));
-        assert_eq!(parse_count(" 1300000 "), Some(1_300_000));
-        assert_eq!(parse_count("1.3m"), Some(1_300_000));
-        for junk in ["", "K", "-5", "1,000", "NaN", "inf", "1e9", "99999999999B"] {
-            assert_eq!(parse_count(junk), None, "{junk}");
+    }
+
+    #[test]
+    fn counts_are_read_in_one_set_of_forms() {
+        for (text, value) in [
+            ("1300000", 1_300_000),
+            (" 12500 ", 12_500),
+            ("12,500", 12_500),
+            ("1,300,000", 1_300_000),
+            ("4.2K", 4_200),
+            ("4.25K", 4_250),
+            ("4.2000k", 4_200),
+            ("1.25M", 1_250_000),
+            ("1.3m", 1_300_000),
+            ("2B", 2_000_000_000),
+            ("1,300.5K", 1_300_500),
+            ("0", 0),
+            ("99,999,999,999,999", crate::limits::MAX_COUNT),
+            ("99999.999999999B", crate::limits::MAX_COUNT),
+        ] {
+            assert_eq!(parse_count(text), Ok(value), "{text}");
+        }
+    }
+
+    #[test]
+    fn forms_that_could_be_read_two_ways_are_refused_with_the_reason() {
+        use CountProblem::*;
+        let refused = |text: &str| parse_count(text).unwrap_err();
+        assert_eq!(refused("1.5"), Decimal("1.5".into()));
+        assert_eq!(refused("1.000"), Decimal("1.000".into()));
+        assert_eq!(refused("1,5"), NotGrouped("1,5".into()));
+        assert_eq!(refused("12,50"), NotGrouped("12,50".into()));
+        assert_eq!(refused("1,5K"), NotGrouped("1,5K".into()));
+        assert_eq!(refused("0,500"), NotGrouped("0,500".into()));
+        assert_eq!(refused("1234,567"), NotGrouped("1234,567".into()));
+        assert_eq!(refused("4.2505K"), NotWhole("4.2505K".into()));
+        assert_eq!(refused("12 500"), Spaced("12 500".into()));
+        assert_eq!(refused("12\u{a0}500"), Spaced("12\u{a0}500".into()));
+        assert_eq!(refused("12%"), Percentage("12%".into()));
+        assert_eq!(refused("-5"), Negative("-5".into()));
+        assert!(matches!(refused("100,000,000,000,000"), TooLarge { .. }));
+        assert!(matches!(refused(&"9".repeat(400)), TooLarge { .. }));
+        for junk in [
+            "",
+            "K",
+            "NaN",
+            "inf",
+            "1e9",
+            "+5",
+            "1.300.000",
+            "4.K",
+            "twenty",
+        ] {
+            assert!(matches!(refused(junk), NotANumber(_)), "{junk}");
+        }
+        assert_eq!(
+            refused("1,5").to_string(),
+            "\"1,5\" does not have three digits after each comma, as in 12,500 (a decimal comma is not read)"
+        );
+        assert_eq!(
+            refused(&"9".repeat(40)).to_string(),
+            "\"999999999999999999999999…\" is above the largest count, 99,999,999,999,999"
+        );
+    }
+
+    #[test]
+    fn the_smallest_rate_two_counts_can_make_keeps_two_significant_digits() {
+        for (clicks, shown) in [(7, "0.0000000000070%"), (1, "0.0000000000010%")] {
+            let rate = rate_with_interval(clicks, crate::limits::MAX_COUNT);
+            assert!(rate.starts_with(shown), "{rate}");
         }
     }
 }

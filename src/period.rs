@@ -50,7 +50,12 @@ impl Period {
                 Some(weeks) => (weeks, 7),
                 None => (text.strip_suffix('d').ok_or_else(invalid)?, 1),
             };
-            let days: i64 = number.parse::<i64>().map_err(|_| invalid())? * per;
+            // Checked: `2635249153387078803w` must not wrap around into a few days.
+            let days = number
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| n.checked_mul(per))
+                .ok_or_else(invalid)?;
             if !(1..=MAX_DAYS).contains(&days) {
                 return Err(invalid());
             }
@@ -139,6 +144,10 @@ mod tests {
             "last week",
             "2026-02-30..2026-03-01",
             "-262144-01-01..-262144-01-01",
+            "2635249153387078803w",
+            "1317624576693539401w",
+            "9223372036854775807d",
+            "99999999999999999999d",
         ] {
             let err = Period::parse(bad, day("2026-11-28")).unwrap_err();
             assert!(

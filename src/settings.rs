@@ -332,10 +332,11 @@ impl Settings {
         };
         let mut settings = match path {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                    path: path.to_path_buf(),
-                    source,
-                })?;
+                let text = crate::files::read_text(path, crate::files::MAX_SETTINGS_BYTES)
+                    .map_err(|source| Error::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    })?;
                 Settings::parse(&text, path)?
             }
             None => Settings::default(),

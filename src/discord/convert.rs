@@ -42,7 +42,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
         Kind::Boolean => CommandOptionType::Boolean,
         Kind::Attachment => CommandOptionType::Attachment,
         Kind::Channel => CommandOptionType::Channel,
-        Kind::Text { .. } | Kind::Choice(_) | Kind::Date => CommandOptionType::String,
+        Kind::Text { .. } | Kind::Name | Kind::Choice(_) | Kind::Date => CommandOptionType::String,
     };
     let mut option = CreateCommandOption::new(kind, spec.name, spec.description)
         .required(spec.required)
@@ -55,6 +55,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
                 .max_int_value(u64::try_from(*max).unwrap_or(0));
         }
         Kind::Text { max_len } => option = option.max_length(*max_len),
+        Kind::Name => option = option.max_length(crate::names::NAME_LEN as u16),
         Kind::Date => option = option.min_length(10).max_length(10),
         Kind::Choice(choices) => {
             for choice in choices.iter() {

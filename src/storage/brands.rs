@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::Transaction;
 
 use super::{
-    Dialects, Postgres, Sqlite, brand_key, findable, for_each_backend, guild, instant, retrying,
-    storable,
+    Dialects, Postgres, Setup, Sqlite, brand_key, findable, for_each_backend, guild, instant,
+    retrying, storable,
 };
 use crate::error::{Result, UserError};
 
@@ -70,12 +70,13 @@ pub trait Brands: Send + Sync {
     async fn peers(&self, guild_id: u64, brand: &Brand) -> Result<Vec<Brand>>;
 }
 
-/// Each brand with its landscapes' names joined by a unit separator (no name typed in Discord
+/// Each brand with its landscapes' names in name order, joined by a unit separator (no name typed in Discord
 /// contains one) and its number of values.
 const BRAND_LISTING: Dialects = Dialects {
     sqlite: "SELECT b.id, b.name, b.competitor,
-            (SELECT group_concat(l.name, char(31)) FROM landscape_brands lb
-               JOIN landscapes l ON l.id = lb.landscape_id WHERE lb.brand_id = b.id),
+            (SELECT group_concat(name, char(31)) FROM (SELECT l.name FROM landscape_brands lb
+               JOIN landscapes l ON l.id = lb.landscape_id WHERE lb.brand_id = b.id
+               ORDER BY l.name_key)),
             (SELECT COUNT(*) FROM snapshots s WHERE s.guild_id = b.guild_id AND s.brand_id = b.id)
         FROM brands b WHERE b.guild_id = $1 ORDER BY b.name_key",
     postgres: "SELECT b.id, b.name, b.competitor,
@@ -141,6 +142,48 @@ macro_rules! impl_brands {
                 Ok((id, false))
             }
 
+            /// Sets a brand's competitor flag, or puts it in a landscape (created if new).
+            pub(super) async fn apply_setup(
+                tx: &mut Transaction<'static, $db>,
+                guild: i64,
+                brand_id: i64,
+                setup: &Setup,
+            ) -> Result<()> {
+                match setup {
+                    Setup::Competitor(competitor) => {
+                        sqlx::query("UPDATE brands SET competitor = $1 WHERE id = $2 AND guild_id = $3")
+                            .bind(competitor)
+                            .bind(brand_id)
+                            .bind(guild)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    Setup::Landscape(landscape) => {
+                        storable(landscape)?;
+                        sqlx::query(
+                            "INSERT INTO landscapes (guild_id, name, name_key) VALUES ($1, $2, $3)
+                             ON CONFLICT (guild_id, name_key) DO NOTHING",
+                        )
+                        .bind(guild)
+                        .bind(landscape.trim())
+                        .bind(brand_key(landscape))
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO landscape_brands (landscape_id, brand_id)
+                             SELECT id, $1 FROM landscapes WHERE guild_id = $2 AND name_key = $3
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(brand_id)
+                        .bind(guild)
+                        .bind(brand_key(landscape))
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                Ok(())
+            }
+
             /// A landscape whose last brand left it is gone too.
             async fn drop_empty_landscapes(
                 tx: &mut Transaction<'static, $db>,
@@ -197,33 +240,12 @@ macro_rules! impl_brands {
                     let (brand_id, created) =
                         Self::find_or_create_brand(&mut tx, guild, name, at).await?;
                     if let Some(competitor) = competitor {
-                        sqlx::query("UPDATE brands SET competitor = $1 WHERE id = $2 AND guild_id = $3")
-                            .bind(competitor)
-                            .bind(brand_id)
-                            .bind(guild)
-                            .execute(&mut *tx)
+                        Self::apply_setup(&mut tx, guild, brand_id, &Setup::Competitor(competitor))
                             .await?;
                     }
                     if let Some(landscape) = landscape {
-                        sqlx::query(
-                            "INSERT INTO landscapes (guild_id, name, name_key) VALUES ($1, $2, $3)
-                             ON CONFLICT (guild_id, name_key) DO NOTHING",
-                        )
-                        .bind(guild)
-                        .bind(landscape.trim())
-                        .bind(brand_key(landscape))
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(
-                            "INSERT INTO landscape_brands (landscape_id, brand_id)
-                             SELECT id, $1 FROM landscapes WHERE guild_id = $2 AND name_key = $3
-                             ON CONFLICT DO NOTHING",
-                        )
-                        .bind(brand_id)
-                        .bind(guild)
-                        .bind(brand_key(landscape))
-                        .execute(&mut *tx)
-                        .await?;
+                        let landscape = Setup::Landscape(landscape.to_string());
+                        Self::apply_setup(&mut tx, guild, brand_id, &landscape).await?;
                     }
                     tx.commit().await?;
                     Ok(created)

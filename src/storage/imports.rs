@@ -13,6 +13,16 @@ pub struct ImportBatch {
     /// Brand names as first written.
     pub brands: Vec<String>,
     pub rows: Vec<ImportRow>,
+    /// The brands' setup: competitor flags and landscape memberships.
+    pub setup: Vec<(usize, Setup)>,
+}
+
+/// One part of a brand's setup, as an export carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Setup {
+    Competitor(bool),
+    /// A landscape the brand is in (created if new); memberships are only ever added.
+    Landscape(String),
 }
 
 /// One checked row of an import. No two rows of a batch share a key.
@@ -29,8 +39,10 @@ pub struct ImportRow {
 /// What an import did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Imported {
-    /// Rows that replaced a value already stored.
+    /// Rows that replaced a different value already stored.
     pub replaced: u64,
+    /// Rows whose value was already stored: left as they were.
+    pub unchanged: u64,
     pub brands_created: Vec<String>,
 }
 
@@ -49,21 +61,25 @@ pub trait Imports: Send + Sync {
     ) -> Result<Imported>;
 }
 
-/// How many staged rows replace a stored value. In SQLite, CROSS JOIN fixes the loop order:
+/// How many staged rows meet a stored value, and how many of those hold the same value. In SQLite, CROSS JOIN fixes the loop order:
 /// each staged row looks up its one snapshot. Left to itself the planner, with no statistics
 /// on the staging table, scans the guild's snapshots and the staging table inside that, which
 /// is quadratic.
-const IMPORT_REPLACED: Dialects = Dialects {
-    sqlite: "SELECT COUNT(*) FROM import_rows i
+const IMPORT_EXISTING: Dialects = Dialects {
+    sqlite: "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = i.value THEN 1 ELSE 0 END), 0)
+        FROM import_rows i
         CROSS JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = i.brand_id
          AND s.day = i.day AND s.series = i.series AND s.platform = i.platform",
-    postgres: "SELECT COUNT(*) FROM import_rows i
+    postgres:
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = i.value THEN 1 ELSE 0 END), 0)::BIGINT
+        FROM import_rows i
         JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = i.brand_id
          AND s.day = i.day AND s.series = i.series AND s.platform = i.platform",
 };
 
 /// Moves the staged rows into `snapshots` in one statement: a tenth of the time of the same
-/// upsert as many multi-row statements. PostgreSQL takes them in key order, so that two imports
+/// upsert as many multi-row statements. A value already stored is left as it is, with who
+/// logged it and when. PostgreSQL takes them in key order, so that two imports
 /// of the same keys lock them in the same order and cannot deadlock each other.
 const IMPORT_UPSERT: Dialects = Dialects {
     sqlite: "INSERT INTO snapshots
@@ -73,7 +89,8 @@ const IMPORT_UPSERT: Dialects = Dialects {
         ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
             replaced_value = snapshots.value, value = excluded.value,
             logged_by = excluded.logged_by, logged_at = excluded.logged_at,
-            source = excluded.source",
+            source = excluded.source
+        WHERE snapshots.value <> excluded.value",
     postgres: "INSERT INTO snapshots
             (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
         SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
@@ -81,7 +98,8 @@ const IMPORT_UPSERT: Dialects = Dialects {
         ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
             replaced_value = snapshots.value, value = excluded.value,
             logged_by = excluded.logged_by, logged_at = excluded.logged_at,
-            source = excluded.source",
+            source = excluded.source
+        WHERE snapshots.value <> excluded.value",
 };
 
 macro_rules! impl_imports {
@@ -137,10 +155,11 @@ macro_rules! impl_imports {
                         })
                         .collect::<Result<Vec<_>>>()?;
                     Self::stage(&mut tx, &rows).await?;
-                    let replaced: i64 = sqlx::query_scalar(Self::pick(&IMPORT_REPLACED))
-                        .bind(guild)
-                        .fetch_one(&mut *tx)
-                        .await?;
+                    let (existing, unchanged): (i64, i64) =
+                        sqlx::query_as(Self::pick(&IMPORT_EXISTING))
+                            .bind(guild)
+                            .fetch_one(&mut *tx)
+                            .await?;
                     sqlx::query(Self::pick(&IMPORT_UPSERT))
                         .bind(guild)
                         .bind(logged_by as i64)
@@ -150,9 +169,18 @@ macro_rules! impl_imports {
                     sqlx::query("DELETE FROM import_rows")
                         .execute(&mut *tx)
                         .await?;
+                    for (brand, setup) in &batch.setup {
+                        let brand = ids.get(*brand).copied().ok_or_else(|| {
+                            Error::Database(sqlx::Error::Protocol(
+                                "a setup row names no brand".into(),
+                            ))
+                        })?;
+                        Self::apply_setup(&mut tx, guild, brand, setup).await?;
+                    }
                     tx.commit().await?;
                     Ok(Imported {
-                        replaced: replaced as u64,
+                        replaced: (existing - unchanged) as u64,
+                        unchanged: unchanged as u64,
                         brands_created,
                     })
                 })

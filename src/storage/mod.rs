@@ -39,7 +39,7 @@ mod sqlite;
 mod transfer;
 
 pub use brands::{Brand, BrandListing, Brands};
-pub use imports::{ImportBatch, ImportRow, Imported, Imports};
+pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
@@ -116,9 +116,17 @@ pub struct Dialects {
     pub postgres: &'static str,
 }
 
-/// Brand names compare trimmed and without case.
+/// Brand and landscape names compare trimmed, in NFC and without case: "Café" with a combining
+/// accent is "café" with a precomposed one. (Keys stored before NFC was applied are not
+/// rewritten; typed names are NFC already.)
 pub fn brand_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    let nfc = |text: String| match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => text,
+        _ => text.nfc().collect(),
+    };
+    // Lowercasing can leave a decomposed sequence, so NFC again after it.
+    nfc(nfc(name.trim().to_string()).to_lowercase())
 }
 
 /// Refuses a name holding a NUL character, on both backends alike: PostgreSQL's text cannot

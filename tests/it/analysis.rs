@@ -279,43 +279,131 @@ async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size(db: Tes
         "{reply:?}"
     );
     let reply = dispatcher.dispatch(export(Some(1024 * 1024))).await;
-    assert_eq!(reply.content, "Exported 2,800 values.");
+    assert_eq!(
+        reply.content,
+        "Exported 2,800 values and the setup of 100 brands."
+    );
     assert!(reply.attachments[0].bytes.len() > 64 * 1024);
 }
 
-on_both_backends!(#[tokio::test] async fn export_then_import_reproduces_the_data_exactly);
-async fn export_then_import_reproduces_the_data_exactly(db: TestDb) {
-    let original = "date,brand,platform,metric,value\n\
-                    2026-10-01,\"Comma, Inc\",x,clicks,20\n\
-                    2026-10-01,\"Comma, Inc\",x,impressions,100\n\
-                    2026-10-02,\"Quote \"\"Q\"\" Co\",instagram,followers,9007199254740991\n\
-                    2026-10-02,Ümlaut ☕,tiktok,mentions,0\n";
-    let path = file(&db, "original.csv", original);
+/// A full export: every brand's setup (competitor flag, landscapes), brands without data among
+/// them, then the values; names a spreadsheet would run as formulas carry a leading `'`.
+const FULL_EXPORT: &str = r#"date,brand,platform,metric,value
+,''=already quoted,,competitor,no
+,'plain quote,,competitor,no
+,'+cmd|' /C calc'!A0,,competitor,no
+,'-2+3,,competitor,no
+,"'=HYPERLINK(""http://x"",""y"")",,competitor,no
+,'@SUM(A1),,competitor,yes
+,'@SUM(A1),,landscape,tea
+,"Comma, Inc",,competitor,no
+,"Comma, Inc",,landscape,tea
+,"Quote ""Q"" Co",,competitor,yes
+,"Quote ""Q"" Co",,landscape,'@coffee
+,"Quote ""Q"" Co",,landscape,tea
+,Ümlaut ☕,,competitor,no
+2026-10-01,"Comma, Inc",x,clicks,20
+2026-10-01,"Comma, Inc",x,impressions,100
+2026-10-02,"Quote ""Q"" Co",instagram,followers,99999999999999
+2026-10-02,Ümlaut ☕,tiktok,mentions,0
+2026-10-03,''=already quoted,x,mentions,1
+2026-10-03,'-2+3,x,mentions,2
+2026-10-03,"'=HYPERLINK(""http://x"",""y"")",x,mentions,3
+"#;
+
+on_both_backends!(#[tokio::test] async fn export_then_import_reproduces_the_data_and_the_setup_exactly);
+async fn export_then_import_reproduces_the_data_and_the_setup_exactly(db: TestDb) {
+    let path = file(&db, "original.csv", FULL_EXPORT);
     let folder = db.dir.path().join("files");
     let files = folder.display().to_string();
     let (out, _, _) = db.console(
         &["--files", &files],
-        &format!("/import file:{path}\n/export\n"),
+        &format!("/import file:{path}\n/export\n/brand list\n"),
     );
     assert!(
-        out.contains("Imported 4 values from original.csv: 4 new, 0 replaced"),
+        out.contains("Imported 7 values and the setup of 9 brands from original.csv: 7 new."),
         "{out}"
     );
+    assert!(
+        out.contains("Exported 7 values and the setup of 9 brands."),
+        "{out}"
+    );
+    // The names as they were meant, without the escaping.
+    for name in [
+        "  =HYPERLINK(\"http://x\",\"y\"): no landscape · 1 value\n",
+        "  '=already quoted: no landscape · 1 value\n",
+        "  'plain quote: no landscape · 0 values\n",
+        "  -2+3: no landscape · 1 value\n",
+        "  @SUM(A1) (competitor): tea · 0 values\n",
+        "  Quote \"Q\" Co (competitor): @coffee, tea · 1 value\n",
+    ] {
+        assert!(out.contains(name), "{name} missing from {out}");
+    }
     let exported = std::fs::read_to_string(folder.join("metricord-export.csv")).unwrap();
-    assert_eq!(exported, original);
+    assert_eq!(exported, FULL_EXPORT);
 
-    // Into another server: the same rows, the same export.
+    // Into a fresh server: the same data, the same landscapes and competitors, the same export.
     let again = file(&db, "again.csv", &exported);
     let (out, _, _) = db.console(
         &["--guild", "77", "--files", &files],
-        &format!("/import file:{again}\n/import file:{again}\n/export\n"),
+        &format!(
+            "/import file:{again}\n/import file:{again}\n/export\n\
+             /compare metric:ctr landscape:tea period:2026-10-01..2026-10-03\n"
+        ),
     );
-    assert!(out.contains("4 new, 0 replaced"), "{out}");
-    assert!(out.contains("0 new, 4 replaced"), "{out}");
+    assert!(out.contains("from again.csv: 7 new."), "{out}");
+    assert!(out.contains("from again.csv: 7 unchanged."), "{out}");
+    assert!(!out.contains("No landscape named"), "{out}");
+    assert!(out.contains("CTR · tea\n1. Comma, Inc — 20.0%"), "{out}");
     assert_eq!(
         // A second export never overwrites the first.
         std::fs::read_to_string(folder.join("metricord-export-2.csv")).unwrap(),
-        original
+        FULL_EXPORT
+    );
+}
+
+#[tokio::test]
+async fn a_reimport_counts_unchanged_values_apart_from_replaced_ones_and_keeps_who_logged_them() {
+    let db = TestDb::new();
+    let second = file(
+        &db,
+        "second.csv",
+        "date,brand,platform,metric,value\n2026-10-01,Acme,x,clicks,2\n\
+         2026-10-01,Acme,x,impressions,10\n2026-10-02,Acme,x,clicks,3\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/ctr clicks:1 impressions:10 brand:Acme platform:x date:2026-10-01\n\
+             /import file:{second}\n/export brand:Acme period:2026-10-02..2026-10-02\n"
+        ),
+    );
+    assert!(
+        out.contains(
+            "Imported 3 values from second.csv: 1 new, 1 replaced an earlier value, 1 unchanged."
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("Exported 1 value and the setup of 1 brand."),
+        "{out}"
+    );
+    // The unchanged value is still the one the command logged.
+    let pool = sqlx::SqlitePool::connect(&db.url()).await.unwrap();
+    let sources: Vec<(String, String)> =
+        sqlx::query_as("SELECT series || ' ' || day, source FROM snapshots ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    let expected = [
+        ("clicks 2026-10-01", "import"),
+        ("clicks 2026-10-02", "import"),
+        ("impressions 2026-10-01", "command"),
+    ];
+    assert_eq!(
+        sources,
+        expected.map(|(a, b)| (a.to_string(), b.to_string()))
     );
 }
 
@@ -372,7 +460,10 @@ fn the_operator_commands_import_and_export_a_servers_data(db: TestDb) {
         .args(["--database", &db.url(), "export", "--guild", "42"])
         .output()
         .expect("metricord runs");
-    assert_eq!(String::from_utf8_lossy(&export.stdout), csv);
+    assert_eq!(
+        String::from_utf8_lossy(&export.stdout),
+        "date,brand,platform,metric,value\n,Acme,,competitor,no\n2026-10-01,Acme,x,clicks,20\n"
+    );
     let other = std::process::Command::new(bin)
         .args(["--database", &db.url(), "export", "--guild", "43"])
         .output()
@@ -381,4 +472,182 @@ fn the_operator_commands_import_and_export_a_servers_data(db: TestDb) {
         String::from_utf8_lossy(&other.stdout),
         "date,brand,platform,metric,value\n"
     );
+}
+
+#[tokio::test]
+async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_without_overflow() {
+    let db = TestDb::new();
+    let max = "99999999999999";
+    // Above the bound: refused in an option and in a file, before anything is stored.
+    let over = file(
+        &db,
+        "over.csv",
+        "date,brand,platform,metric,value\n2026-01-01,Acme,x,clicks,9007199254740991\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!("/ctr clicks:9007199254740991 impressions:1 brand:Acme\n/import file:{over}\n"),
+    );
+    assert!(
+        out.contains("`clicks` must be a whole number from 0 to 99,999,999,999,999."),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "line 2: value \"9007199254740991\" is not a whole number from 0 to 99,999,999,999,999"
+        ),
+        "{out}"
+    );
+    // 3,660 days (the longest period) at the largest count, on all eight platforms.
+    let mut csv = String::from("date,brand,platform,metric,value\n");
+    let first = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap();
+    for day in first.iter_days().take(3660) {
+        for platform in metricord::command::PLATFORMS {
+            for series in ["clicks", "impressions", "engagements", "followers"] {
+                writeln!(csv, "{day},Acme,{platform},{series},{max}").unwrap();
+            }
+        }
+    }
+    let last = first + chrono::Duration::days(3659);
+    let path = file(&db, "max.csv", &csv);
+    let period = format!("{first}..{last}");
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/import file:{path}\n/brand add name:Acme landscape:all\n\
+             /report brand:Acme period:{period}\n\
+             /compare metric:impressions period:{period}\n\
+             /benchmark metric:ctr brand:Acme period:{period}\n\
+             /compare metric:engagement-rate landscape:all period:{period}\n"
+        ),
+    );
+    assert!(out.contains("Imported 117,120 values"), "{out}");
+    assert!(!out.contains("went wrong"), "{out}");
+    // 8 × 3,660 × 99,999,999,999,999.
+    assert!(
+        out.contains("Impressions: All platforms: 2,927,999,999,999,970,720 ·"),
+        "{out}"
+    );
+    assert!(
+        out.contains("1. Acme — 2,927,999,999,999,970,720 ·"),
+        "{out}"
+    );
+    assert!(out.contains("CTR: All platforms: 100.0% ·"), "{out}");
+    assert!(out.contains("facebook: Acme: 100.0%"), "{out}");
+    // Engagement rate: engagements over followers × days, both at the largest counts.
+    assert!(
+        out.contains("Engagement rate: All platforms: 100.0% ·"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Engagement rate · all\n1. Acme — 100.0%"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn every_count_option_every_csv_value_and_every_list_reads_the_same_number_forms() {
+    let db = TestDb::new();
+    let csv = file(
+        &db,
+        "forms.csv",
+        "date,brand,platform,metric,value\n\
+         2026-11-01,Acme,x,followers,\"12,500\"\n\
+         2026-11-02,Acme,x,followers,4.2K\n\
+         2026-11-03,Acme,x,followers,1.25M\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/audience followers:12,500\n\
+             /audience followers:4.2K\n\
+             /potential-reach followers:1,300,000, 250,000, 4.2K\n\
+             /import file:{csv}\n"
+        ),
+    );
+    assert!(out.contains("Audience 12,500"), "{out}");
+    assert!(out.contains("Audience 4,200"), "{out}");
+    assert!(out.contains("Potential reach 1,554,200"), "{out}");
+    assert!(out.contains("Imported 3 values"), "{out}");
+    let values: Vec<i64> = db.stored(0).await.into_iter().map(|s| s.4).collect();
+    assert_eq!(values, [12_500, 4_200, 1_250_000]);
+
+    // The same forms are refused everywhere, with the same reason.
+    let reason = "\"1,5\" does not have three digits after each comma, as in 12,500 (a decimal comma is not read)";
+    let bad = file(
+        &db,
+        "bad.csv",
+        "date,brand,platform,metric,value\n2026-11-04,Acme,x,followers,\"1,5\"\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!(
+            "/audience followers:1,5\n/potential-reach followers:\"1,5K\"\n/import file:{bad}\n"
+        ),
+    );
+    assert!(
+        out.contains(&format!(
+            "`followers` must be a whole number from 0 to 99,999,999,999,999: {reason}."
+        )),
+        "{out}"
+    );
+    assert!(out.contains("\"1,5K\" does not have three digits"), "{out}");
+    assert!(out.contains(&format!("line 2: value {reason}")), "{out}");
+    assert_eq!(db.stored(0).await.len(), 3, "a refused value was stored");
+}
+
+#[tokio::test]
+async fn a_rate_is_never_shown_as_zero_when_it_is_not() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(&[], "/ctr clicks:7 impressions:99999999999999\n");
+    assert!(out.contains("CTR 0.0000000000070%"), "{out}");
+}
+
+#[tokio::test]
+async fn a_period_the_calendar_cannot_hold_is_refused() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:3 brand:Acme\n/report brand:Acme period:2635249153387078803w\n",
+    );
+    assert!(
+        out.contains("`period` must be a period such as 7d"),
+        "{out}"
+    );
+    assert!(!out.contains("5 days"), "{out}");
+}
+
+#[tokio::test]
+async fn a_setup_row_that_cannot_be_read_stores_nothing_and_says_why() {
+    let db = TestDb::new();
+    let bad = file(
+        &db,
+        "setup.csv",
+        "date,brand,platform,metric,value\n\
+         ,Acme,x,competitor,yes\n\
+         ,Acme,,competitor,maybe\n\
+         ,Acme,,landscape,\"\u{202e}aet\"\n\
+         2026-10-01,Acme,x,competitor,1\n\
+         2026-10-01,Acme,x,clicks,1\n",
+    );
+    let repeated = file(
+        &db,
+        "repeated.csv",
+        "date,brand,platform,metric,value\n,Acme,,landscape,tea\n,ACME,,landscape,TEA\n",
+    );
+    let (out, _, _) = db.console(
+        &[],
+        &format!("/import file:{bad}\n/import file:{repeated}\n/brand list\n"),
+    );
+    for line in [
+        "Nothing was imported: setup.csv has 4 problems.",
+        "line 2: a competitor row applies to the brand on every platform: leave platform empty",
+        "line 3: a competitor row's value is yes or no",
+        "line 4: landscape name: it holds a character that turns the direction of the text around it",
+        "line 5: metric \"competitor\" is not one of the stored inputs",
+        "Nothing was imported: repeated.csv has 1 problem.\nline 3: repeats the landscape row of line 2",
+    ] {
+        assert!(out.contains(line), "{line} missing from {out}");
+    }
+    assert!(out.contains("No brands yet"), "{out}");
 }

@@ -371,7 +371,7 @@ async fn a_member_without_manage_server_cannot_remove_a_brand_and_nothing_change
         .await;
     assert_eq!(
         allowed.json["data"]["content"],
-        "Removed Acme and its 1 stored values."
+        "Removed Acme and its 1 stored value."
     );
     assert!(bot.db.stored(GUILD_ID).await.is_empty());
     bot.stop().await;
@@ -394,7 +394,7 @@ async fn an_attached_csv_is_downloaded_and_imported() {
     let edit = bot.fake.wait_for_request(|r| r.path == original).await;
     assert_eq!(
         edit.json["content"],
-        "Imported 2 values from numbers.csv: 2 new, 0 replaced an earlier value. New brands: Acme."
+        "Imported 2 values from numbers.csv: 2 new. New brands: Acme."
     );
     assert_eq!(bot.db.stored(GUILD_ID).await.len(), 2);
     bot.stop().await;

@@ -84,6 +84,29 @@ fn hostile_text() -> impl Strategy<Value = String> {
         Just("1300000, lots, 4.2K, -5, 1e99".to_string()),
         Just("0 0 9 * *".to_string()),
         Just("Europe/Atlantis".to_string()),
+        // Names that must not be stored: invisible, direction-turning, decomposed.
+        Just("\u{200b}\u{200d}\u{feff}".to_string()),
+        Just("\u{2066}brand\u{2069}".to_string()),
+        Just("Acme\0".to_string()),
+        Just("Cafe\u{301}".to_string()),
+        // Cells a spreadsheet would run, and the escape an export puts before them.
+        Just("=HYPERLINK(\"http://x\",\"y\")".to_string()),
+        Just("+cmd|' /C calc'!A0".to_string()),
+        Just("-2+3".to_string()),
+        Just("@SUM(A1)".to_string()),
+        Just("''=x".to_string()),
+        // Counts at and over the bound, and the forms that read two ways.
+        Just("99999999999999".to_string()),
+        Just("100000000000000".to_string()),
+        Just("99,999,999,999,999".to_string()),
+        Just("1,5".to_string()),
+        Just("12,50".to_string()),
+        Just("4.2505K".to_string()),
+        Just("12 500".to_string()),
+        Just("1.000".to_string()),
+        // Periods the calendar cannot hold.
+        Just("2635249153387078803w".to_string()),
+        Just("9223372036854775807d".to_string()),
         Just(String::new()),
         any::<String>(),
         "[ -~]{0,40}",
@@ -96,6 +119,8 @@ fn hostile_value(kind: &Kind) -> BoxedStrategy<Value> {
         Kind::Integer { .. } => prop_oneof![
             Just(Value::Integer(0)),
             Just(Value::Integer(-1)),
+            Just(Value::Integer(metricord::limits::MAX_COUNT)),
+            Just(Value::Integer(metricord::limits::MAX_COUNT + 1)),
             Just(Value::Integer(i64::MAX)),
             Just(Value::Integer(i64::MIN)),
             any::<i64>().prop_map(Value::Integer),
@@ -116,6 +141,19 @@ fn hostile_value(kind: &Kind) -> BoxedStrategy<Value> {
                 bytes: format!("date,brand,platform,metric,value\n{t},{t},x,clicks,{t}\n")
                     .into_bytes(),
             })),
+            // Well-formed files whose names and values are hostile, setup rows included.
+            (hostile_text(), hostile_text()).prop_map(|(name, value)| {
+                let quoted = |t: &str| format!("\"{}\"", t.replace('"', "\"\""));
+                let (name, value) = (quoted(&name), quoted(&value));
+                Value::File(File {
+                    name: "setup.csv".into(),
+                    bytes: format!(
+                        "date,brand,platform,metric,value\n,{name},,competitor,yes\n\
+                         ,{name},,landscape,{value}\n2026-11-01,{name},x,clicks,{value}\n"
+                    )
+                    .into_bytes(),
+                })
+            }),
             text,
         ]
         .boxed(),
@@ -219,9 +257,27 @@ fn promise_1_hostile_input_never_panics_and_never_writes(db: TestDb) {
             prop_assert_eq!(before, after, "{} was refused but wrote: {}", path, reply.content);
         }
     });
+    // Whatever was accepted, every stored name passes the name rule as it is stored.
+    let names: Vec<String> = runtime.block_on(async {
+        let store = db.store().await;
+        let dump = store.dump().await.expect("the database reads");
+        store.close().await;
+        let brands = dump.brands.into_iter().map(|b| b.name);
+        brands
+            .chain(dump.landscapes.into_iter().map(|l| l.name))
+            .collect()
+    });
+    for name in &names {
+        let checked = metricord::names::check_name(name);
+        assert!(
+            checked.as_deref() == Ok(name.as_str()),
+            "a name that breaks the rule was stored: {name:?}"
+        );
+    }
     println!(
-        "promise 1: {} hostile invocations, none panicked, none refused wrote",
-        tried.into_inner()
+        "promise 1: {} hostile invocations, none panicked, none refused wrote, {} names stored all within the name rule",
+        tried.into_inner(),
+        names.len()
     );
 }
 

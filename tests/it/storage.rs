@@ -167,10 +167,12 @@ async fn two_processes_importing_the_same_rows_in_opposite_orders_both_succeed(d
     let forward = ImportBatch {
         brands: vec!["Acme".into()],
         rows: rows.clone(),
+        setup: Vec::new(),
     };
     let backward = ImportBatch {
         brands: vec!["Acme".into()],
         rows: rows.into_iter().rev().collect(),
+        setup: Vec::new(),
     };
     for _ in 0..5 {
         let (a, b) = tokio::join!(

@@ -170,6 +170,11 @@ impl TestDb {
     /// Pipes `input` into `metricord console` on this database; returns what it printed and its
     /// exit status.
     pub fn console(&self, args: &[&str], input: &str) -> (String, String, i32) {
+        self.console_bytes(args, input.as_bytes())
+    }
+
+    /// [`TestDb::console`] with input that need not be text.
+    pub fn console_bytes(&self, args: &[&str], input: &[u8]) -> (String, String, i32) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_metricord"))
             .arg("--database")
             .arg(self.url())
@@ -185,7 +190,7 @@ impl TestDb {
             .stdin
             .take()
             .expect("stdin is piped")
-            .write_all(input.as_bytes())
+            .write_all(input)
             .expect("the console reads its input");
         let output = child.wait_with_output().expect("metricord ends");
         (
