@@ -24,6 +24,8 @@
 //! - [`plugins`]: the ten metrics, one file each under `plugins/`, and the registry of the
 //!   enabled ones; [`plugin`] is the trait they implement and the data that flows through it.
 //! - [`storage`]: the SQLite database and every query; schema in `migrations/`.
+//! - [`collect`]: reading public numbers from Bluesky, Mastodon and YouTube (one client per
+//!   network behind one trait, one shared careful HTTP client); it stores nothing itself.
 //! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
@@ -39,6 +41,7 @@ pub mod brands;
 pub mod chart;
 pub mod cli;
 pub mod clock;
+pub mod collect;
 pub mod command;
 pub mod console;
 pub mod cron;

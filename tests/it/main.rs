@@ -7,9 +7,12 @@
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
 //! - `reliability`: the promises of RELIABILITY.md, one test (or a few) each.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
+//!   `support/`, with paused time.
 
 mod analysis;
 mod bench;
+mod collect;
 mod console;
 mod digest;
 mod discord;
