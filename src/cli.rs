@@ -100,6 +100,14 @@ pub enum Command {
         iterations: usize,
         #[arg(long, default_value_t = 1_000_000)]
         import_rows: usize,
+        /// Measure collection instead: one round of polls of `--accounts` tracked accounts
+        /// against local fake platforms that answer after `--latency-ms`.
+        #[arg(long)]
+        collect: bool,
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        accounts: u32,
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+        latency_ms: u64,
     },
     /// Resident memory settled and under 1,000 concurrent commands (used by bench).
     #[command(hide = true)]
@@ -207,11 +215,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench {
+            collect: true,
+            accounts,
+            latency_ms,
+            ..
+        } => {
+            let plan = crate::bench::CollectPlan {
+                accounts: accounts as usize,
+                latency: std::time::Duration::from_millis(latency_ms),
+            };
+            print!("{}", crate::bench::collect(&settings, &plan).await?);
+            Ok(())
+        }
+        Command::Bench {
             dir,
             brands,
             days,
             iterations,
             import_rows,
+            ..
         } => {
             let dir = dir.join(format!("run-{}", std::process::id()));
             let plan = crate::bench::Plan {

@@ -109,12 +109,13 @@ impl Profile {
     /// One line for a person: who was found, and with how many followers, honestly labelled.
     pub fn describe(&self) -> String {
         let network = self.account.network();
+        let count = |n: u64| thousands(i64::try_from(n).unwrap_or(i64::MAX));
         let audience = match (network, self.followers) {
             (Network::YouTube, Some(n)) => format!(
                 "{} subscribers (YouTube rounds this to three significant figures)",
-                thousands(n as i64)
+                count(n)
             ),
-            (_, Some(n)) => format!("{} followers", thousands(n as i64)),
+            (_, Some(n)) => format!("{} followers", count(n)),
             (Network::YouTube, None) => {
                 "subscriber count hidden by the channel, so its audience shows as missing, not 0"
                     .to_string()
