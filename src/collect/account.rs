@@ -202,7 +202,9 @@ fn youtube(text: &str) -> Option<String> {
                 return None;
             }
             match segments.as_slice() {
-                [channel, id, ..] if channel == "channel" => id.clone(),
+                [channel, id, ..] if channel == "channel" => {
+                    return is_channel_id(id).then(|| id.clone());
+                }
                 [handle, ..] if handle.starts_with('@') => handle.clone(),
                 _ => return None,
             }
@@ -366,6 +368,7 @@ mod tests {
             "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
             "https://vimeo.com/@balletwest",
             "https://www.youtube.com/c/balletwest",
+            "https://youtube.com/channel/UCu5E",
             "@bw",
             "@ballet west",
         ] {
@@ -383,6 +386,28 @@ mod tests {
             (Network::YouTube, "@balletwest"),
         ] {
             assert_eq!(key(network, input), input);
+        }
+    }
+
+    proptest::proptest! {
+        // A fixed seed: the same cases every run.
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 1_000,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(11),
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        #[test]
+        fn no_text_makes_parsing_panic_and_every_key_reads_back_as_itself(
+            text in "(https://bsky\\.app/profile/|https://[a-z]{3,8}\\.social/@|https://youtube\\.com/(@|channel/UC)|@|UC)?[a-zA-Z0-9_-]{1,24}(@[a-z]{2,8})?(\\.[a-zA-Z]{2,6}){0,2}|[@a-zA-Z0-9:/._%-]{0,60}|\\PC{0,400}"
+        ) {
+            for network in Network::ALL {
+                if let Ok(account) = Account::parse(network, &text) {
+                    let again = Account::parse(network, account.key());
+                    proptest::prop_assert_eq!(again, Ok(account));
+                }
+            }
         }
     }
 

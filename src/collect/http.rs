@@ -114,13 +114,15 @@ pub struct Http {
 #[derive(Debug)]
 struct Host {
     permits: Semaphore,
-    /// When the next request may start: requests reserve slots `interval` apart, and a 429 or
-    /// 503 pushes it out for everyone.
+    /// When the next request may start: requests reserve slots `interval` apart.
     next: Mutex<Instant>,
+    /// Until when the host asked everyone to wait (a 429 or 503), slots reserved before it
+    /// asked included.
+    paused: Mutex<Instant>,
 }
 
 impl Host {
-    /// Waits for this request's slot.
+    /// Waits for this request's slot, and for the end of any pause the host asked for.
     async fn pace(&self, interval: Duration) {
         let at = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
@@ -129,13 +131,20 @@ impl Host {
             at
         };
         tokio::time::sleep_until(at).await;
+        loop {
+            let until = *self.paused.lock().unwrap_or_else(|e| e.into_inner());
+            if until <= Instant::now() {
+                return;
+            }
+            tokio::time::sleep_until(until).await;
+        }
     }
 
     /// Holds every request to this host back for `wait`.
     fn pause(&self, wait: Duration) {
         let until = Instant::now() + wait;
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        *next = (*next).max(until);
+        let mut paused = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        *paused = (*paused).max(until);
     }
 }
 
@@ -167,6 +176,7 @@ impl Http {
                 Arc::new(Host {
                     permits: Semaphore::new(self.connections),
                     next: Mutex::new(Instant::now()),
+                    paused: Mutex::new(Instant::now()),
                 })
             })
             .clone()
@@ -208,7 +218,9 @@ impl Http {
                             .flatten()
                     });
                     let wait = asked.unwrap_or_else(|| backoff(attempt));
-                    let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    // A server may ask for any wait; a week is as far as it is believed.
+                    let believed = wait.min(Duration::from_secs(7 * 24 * 3600));
+                    let until = now + chrono::Duration::from_std(believed).unwrap_or_default();
                     if wait > MAX_RETRY_AFTER
                         || (last && reply.status == StatusCode::TOO_MANY_REQUESTS)
                     {
@@ -386,6 +398,8 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
         let seconds = headers(&[("retry-after", "120")]);
         assert_eq!(retry_after(&seconds, now), Some(Duration::from_secs(120)));
+        let huge = headers(&[("retry-after", "18446744073709551615")]);
+        assert_eq!(retry_after(&huge, now), Some(Duration::from_secs(u64::MAX)));
         let date = headers(&[("retry-after", "Tue, 01 Dec 2026 10:01:30 GMT")]);
         assert_eq!(retry_after(&date, now), Some(Duration::from_secs(90)));
         let past = headers(&[("retry-after", "Tue, 01 Dec 2026 09:00:00 GMT")]);

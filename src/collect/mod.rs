@@ -350,6 +350,14 @@ mod tests {
     }
 
     #[test]
+    fn each_network_has_its_collector() {
+        let collectors = Collectors::new(&CollectSettings::default(), Clock::System).unwrap();
+        for network in Network::ALL {
+            assert_eq!(collectors.get(network).network(), network);
+        }
+    }
+
+    #[test]
     fn networks_are_named_as_platforms() {
         for network in Network::ALL {
             assert_eq!(Network::from_platform(network.platform()), Some(network));

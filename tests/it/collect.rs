@@ -486,6 +486,31 @@ async fn a_429_with_retry_after_in_seconds_is_waited_out_then_the_call_succeeds(
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_429_holds_back_every_request_to_that_host_not_only_the_one_refused() {
+    let fake = FakePlatforms::start().await;
+    fake.push(
+        "/xrpc/app.bsky.actor.getProfile",
+        Canned::status(429).header("retry-after", "120"),
+    );
+    let bluesky = bluesky_with(&settings(&fake));
+    let handle = account(Network::Bluesky, "ballet.bsky.social");
+    let started = Instant::now();
+    let (first, second) = tokio::join!(bluesky.resolve(&handle), bluesky.resolve(&handle));
+    first.unwrap();
+    second.unwrap();
+    let seen = fake.seen("/xrpc/");
+    assert_eq!(seen.len(), 3);
+    let early = seen
+        .iter()
+        .filter(|s| s.at - started < Duration::from_secs(120))
+        .count();
+    assert_eq!(
+        early, 1,
+        "only the refused request went before the pause ended"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_503_with_an_http_date_retry_after_is_waited_out_then_the_call_succeeds() {
     let fake = FakePlatforms::start().await;
     let at = (now() + chrono::Duration::seconds(90)).to_rfc2822();
@@ -524,6 +549,17 @@ async fn a_retry_after_too_long_to_hold_a_poll_ends_it_saying_when_to_ask_again(
         .unwrap_err();
     assert_eq!(err.retry_at(), Some(now() + chrono::Duration::days(1)));
     assert_eq!(fake.seen("/api/v1/").len(), 1);
+    // Any number a server sends is taken without overflowing, and believed up to a week.
+    fake.push(
+        "/api/v1/accounts/lookup",
+        Canned::status(429).header("retry-after", "18446744073709551615"),
+    );
+    let later = mastodon_with(&settings(&fake), &fake.url);
+    let err = later
+        .resolve(&account(Network::Mastodon, "@ballet@mastodon.social"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.retry_at(), Some(now() + chrono::Duration::days(7)));
 }
 
 #[tokio::test(start_paused = true)]
