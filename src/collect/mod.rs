@@ -15,6 +15,7 @@ mod account;
 mod bluesky;
 pub mod http;
 mod mastodon;
+mod quota;
 mod youtube;
 
 use std::fmt;

@@ -6,23 +6,19 @@
 //! each video's likes and comments, 50 videos a call. YouTube publishes no share count, so
 //! amplification is None, never 0. Counts arrive as strings (the API's uint64).
 //!
-//! Every call costs one quota unit, failed ones too, and a key has 10,000 a day by default. The
-//! budget is kept here and never exceeded: before each request its units are reserved (as many
-//! as the tries it may take; unused ones come back). When the day's budget is spent, or Google
-//! answers `quotaExceeded`, a poll waits for the reset at midnight Pacific time, and the log
-//! says so once; a resolve (someone is waiting for an answer) says when instead. The key is a
-//! secret: it travels only in the request's query, which nothing logs or puts in an error.
+//! Every call costs one quota unit, failed ones too: [`super::quota`] keeps the day's budget, and
+//! a poll waits for the reset at midnight Pacific time when it is spent, while a resolve (someone
+//! is waiting for an answer) says when it comes. The key is a secret: it travels only in the
+//! request's query, which nothing logs or puts in an error.
 
-use std::sync::{Arc, Mutex};
-
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
-use chrono_tz::America::Los_Angeles;
+use chrono::{DateTime, Utc};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::http::{self, Http, MAX_ATTEMPTS};
+use super::quota::Quota;
 use super::{
     Account, Collector, Cost, Error, Gone, Network, Poll, Post, Profile, Result, expect_network,
 };
@@ -39,49 +35,7 @@ pub struct YouTube {
     key: SecretString,
     max_pages: u32,
     clock: Clock,
-    quota: Arc<Mutex<Quota>>,
-}
-
-/// The day's quota units, on Google's day (Pacific time).
-#[derive(Debug)]
-struct Quota {
-    budget: u32,
-    day: NaiveDate,
-    used: u32,
-    /// Whether the log has said today that the budget is spent.
-    announced: bool,
-}
-
-impl Quota {
-    /// Moves to `day` if it is a later one.
-    fn start(&mut self, day: NaiveDate) {
-        if day > self.day {
-            *self = Quota {
-                budget: self.budget,
-                day,
-                used: 0,
-                announced: false,
-            };
-        }
-    }
-}
-
-/// Google's quota day of a moment.
-fn pacific_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&Los_Angeles).date_naive()
-}
-
-/// When the quota day after `day` starts.
-fn reset_after(day: NaiveDate) -> DateTime<Utc> {
-    let next = day.checked_add_days(Days::new(1)).unwrap_or(day);
-    // Pacific time changes at 2 a.m., so midnight always exists once.
-    Los_Angeles
-        .from_local_datetime(&next.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or_else(
-            || next.and_time(chrono::NaiveTime::MIN).and_utc(),
-            |t| t.with_timezone(&Utc),
-        )
+    quota: Quota,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +146,53 @@ struct ErrorReason {
     reason: String,
 }
 
+/// What a refused call means, from Google's error body.
+#[derive(Debug, PartialEq)]
+enum Refusal {
+    /// The day's quota is spent.
+    Quota,
+    /// Too many requests a second.
+    Busy,
+    /// The key is wrong, expired, restricted, or its project lacks the API.
+    Key(String),
+    /// What was asked for does not exist (a channel without uploads).
+    NotFound,
+    Other(String),
+}
+
+fn refusal(status: StatusCode, body: &[u8]) -> Refusal {
+    let body: ErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let reasons: Vec<&str> = body
+        .error
+        .errors
+        .iter()
+        .chain(&body.error.details)
+        .map(|e| e.reason.as_str())
+        .collect();
+    let any = |names: &[&str]| reasons.iter().any(|r| names.contains(r));
+    let message = body.error.message.trim_end_matches('.').to_string();
+    match status {
+        StatusCode::NOT_FOUND => Refusal::NotFound,
+        StatusCode::FORBIDDEN if any(&["quotaExceeded", "dailyLimitExceeded"]) => Refusal::Quota,
+        StatusCode::FORBIDDEN if any(&["rateLimitExceeded", "userRateLimitExceeded"]) => {
+            Refusal::Busy
+        }
+        StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
+            if reasons.iter().any(|r| r.starts_with("API_KEY"))
+                || any(&[
+                    "keyInvalid",
+                    "keyExpired",
+                    "accessNotConfigured",
+                    "ipRefererBlocked",
+                    "forbidden",
+                ]) =>
+        {
+            Refusal::Key(message)
+        }
+        _ => Refusal::Other(message),
+    }
+}
+
 /// A count the API sends as a string.
 fn count(text: Option<&str>, host: &str, what: &str) -> Result<Option<u64>> {
     text.map(|t| {
@@ -205,7 +206,6 @@ fn count(text: Option<&str>, host: &str, what: &str) -> Result<Option<u64>> {
 
 impl YouTube {
     pub fn new(client: reqwest::Client, settings: &CollectSettings, clock: Clock) -> YouTube {
-        let day = pacific_day(clock.now());
         YouTube {
             http: Http::new(
                 client,
@@ -216,45 +216,8 @@ impl YouTube {
             base: settings.youtube_url.clone(),
             key: settings.youtube_api_key.clone(),
             max_pages: settings.max_pages,
+            quota: Quota::new(settings.youtube_daily_quota, clock.clone()),
             clock,
-            quota: Arc::new(Mutex::new(Quota {
-                budget: settings.youtube_daily_quota,
-                day,
-                used: 0,
-                announced: false,
-            })),
-        }
-    }
-
-    fn quota(&self) -> std::sync::MutexGuard<'_, Quota> {
-        self.quota.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Reserves `units` of today's budget; when it is spent, waits for the reset (`wait`) or
-    /// says when it comes.
-    async fn reserve(&self, units: u32, wait: bool) -> Result<()> {
-        loop {
-            let now = self.clock.now();
-            let (resets_at, first) = {
-                let mut quota = self.quota();
-                quota.start(pacific_day(now));
-                if quota.used + units <= quota.budget {
-                    quota.used += units;
-                    return Ok(());
-                }
-                let first = !quota.announced;
-                quota.announced = true;
-                (reset_after(quota.day), first)
-            };
-            if !wait {
-                return Err(Error::QuotaSpent { resets_at });
-            }
-            if first {
-                tracing::warn!(%resets_at, "YouTube's daily quota is spent; YouTube polling waits for the reset at midnight Pacific time");
-            }
-            tokio::time::sleep((resets_at - now).to_std().unwrap_or_default()).await;
-            // The reset has come, whatever a hand-set clock says.
-            self.quota().start(pacific_day(resets_at));
         }
     }
 
@@ -274,75 +237,37 @@ impl YouTube {
         url.query_pairs_mut()
             .append_pair("key", self.key.expose_secret());
         loop {
-            self.reserve(MAX_ATTEMPTS, wait).await?;
+            self.quota.reserve(MAX_ATTEMPTS, wait).await?;
             let before = cost.requests;
             let sent = self.http.get(&url, cost).await;
             let tries = cost.requests - before;
             cost.quota_units += tries;
-            {
-                let mut quota = self.quota();
-                quota.used = quota
-                    .used
-                    .saturating_sub(MAX_ATTEMPTS.saturating_sub(tries));
-            }
+            self.quota.refund(MAX_ATTEMPTS.saturating_sub(tries));
             let reply = sent?;
             if reply.status.is_success() {
                 return reply.json().map(Some);
             }
-            let body: ErrorBody = serde_json::from_slice(&reply.body).unwrap_or_default();
-            let reasons = || body.error.errors.iter().chain(&body.error.details);
-            let key_refused = reasons().any(|e| {
-                e.reason.starts_with("API_KEY")
-                    || matches!(
-                        e.reason.as_str(),
-                        "keyInvalid" | "keyExpired" | "accessNotConfigured" | "ipRefererBlocked"
-                    )
-            });
-            let reason = body
-                .error
-                .errors
-                .first()
-                .map(|e| e.reason.clone())
-                .unwrap_or_default();
-            if key_refused
-                && matches!(
-                    reply.status,
-                    StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN
-                )
-            {
-                return Err(Error::KeyRefused {
-                    reason: body.error.message.trim_end_matches('.').to_string(),
-                });
-            }
-            match (reply.status, reason.as_str()) {
-                (StatusCode::FORBIDDEN, "quotaExceeded" | "dailyLimitExceeded") => {
+            match refusal(reply.status, &reply.body) {
+                Refusal::Quota => {
                     // Google counts differently (the key may be shared): trust it for today.
-                    let mut quota = self.quota();
-                    quota.used = quota.budget;
-                    drop(quota);
+                    let resets_at = self.quota.spent();
                     if !wait {
-                        return Err(Error::QuotaSpent {
-                            resets_at: reset_after(pacific_day(self.clock.now())),
-                        });
+                        return Err(Error::QuotaSpent { resets_at });
                     }
                 }
-                (StatusCode::FORBIDDEN, "rateLimitExceeded" | "userRateLimitExceeded") => {
+                Refusal::Busy => {
                     return Err(Error::RateLimited {
                         host: reply.host,
                         until: self.clock.now() + chrono::Duration::minutes(1),
                     });
                 }
-                (StatusCode::FORBIDDEN, "forbidden") => {
-                    return Err(Error::KeyRefused {
-                        reason: body.error.message.trim_end_matches('.').to_string(),
-                    });
-                }
-                (StatusCode::NOT_FOUND, _) => return Ok(None),
-                (status, _) => {
+                Refusal::Key(reason) => return Err(Error::KeyRefused { reason }),
+                Refusal::NotFound => return Ok(None),
+                Refusal::Other(message) => {
                     return Err(Error::Refused {
                         host: reply.host,
-                        status: status.as_u16(),
-                        message: body.error.message,
+                        status: reply.status.as_u16(),
+                        message,
                     });
                 }
             }
@@ -526,23 +451,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_quota_day_ends_at_midnight_pacific_time() {
-        // 2026-12-01 20:00 UTC is noon in Los Angeles (PST, UTC-8).
-        let noon = Utc.with_ymd_and_hms(2026, 12, 1, 20, 0, 0).unwrap();
-        let day = pacific_day(noon);
-        assert_eq!(day, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    fn googles_error_bodies_say_quota_key_or_not_found() {
+        let fixture = |name: &str| {
+            std::fs::read(format!(
+                "{}/tests/fixtures/youtube/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
         assert_eq!(
-            reset_after(day),
-            Utc.with_ymd_and_hms(2026, 12, 2, 8, 0, 0).unwrap()
+            refusal(StatusCode::FORBIDDEN, &fixture("error-quota.json")),
+            Refusal::Quota
         );
-        // In summer (PDT, UTC-7).
-        let july = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
         assert_eq!(
-            reset_after(july),
-            Utc.with_ymd_and_hms(2026, 7, 2, 7, 0, 0).unwrap()
+            refusal(StatusCode::BAD_REQUEST, &fixture("error-key.json")),
+            Refusal::Key("API key not valid. Please pass a valid API key".to_string())
         );
-        // 03:00 UTC on 2 December is still 1 December in Los Angeles.
-        let late = Utc.with_ymd_and_hms(2026, 12, 2, 3, 0, 0).unwrap();
-        assert_eq!(pacific_day(late), day);
+        let old_key =
+            br#"{"error":{"code":400,"message":"Bad key.","errors":[{"reason":"keyInvalid"}]}}"#;
+        assert!(matches!(
+            refusal(StatusCode::BAD_REQUEST, old_key),
+            Refusal::Key(_)
+        ));
+        assert_eq!(
+            refusal(StatusCode::NOT_FOUND, b"not json"),
+            Refusal::NotFound
+        );
+        assert_eq!(
+            refusal(StatusCode::BAD_REQUEST, b"<html>"),
+            Refusal::Other(String::new())
+        );
     }
 }
