@@ -8,8 +8,9 @@
 //! - per host, a concurrency cap and a pace (requests a minute, spaced evenly), with nothing
 //!   held across a request but that host's own permit, so one slow host delays no other;
 //! - 429 and 503 honour `Retry-After` (seconds or an HTTP date; for 429 also the rate-limit reset
-//!   headers Mastodon and Bluesky send) by pausing the whole host; 5xx and network failures are
-//!   retried with exponential backoff and jitter, a few times.
+//!   headers Mastodon and Bluesky send) by pausing the whole host; a pause too long to hold a
+//!   poll ends every poll of that host at once, saying when to come back; 5xx and network
+//!   failures are retried with exponential backoff and jitter, a few times.
 //!
 //! Every wait is a tokio sleep, so tests run them instantly with paused time. URLs are never
 //! logged or put in an error whole: the YouTube key travels in the query.
@@ -122,8 +123,10 @@ struct Host {
 }
 
 impl Host {
-    /// Waits for this request's slot, and for the end of any pause the host asked for.
-    async fn pace(&self, interval: Duration) {
+    /// Waits for this request's slot, and for the end of any pause the host asked for. A pause
+    /// longer than [`MAX_RETRY_AFTER`] is not waited out: what is left of it is the error.
+    async fn pace(&self, interval: Duration) -> Result<(), Duration> {
+        self.paused_too_long()?;
         let at = {
             let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
             let at = (*next).max(Instant::now());
@@ -132,11 +135,22 @@ impl Host {
         };
         tokio::time::sleep_until(at).await;
         loop {
+            self.paused_too_long()?;
             let until = *self.paused.lock().unwrap_or_else(|e| e.into_inner());
             if until <= Instant::now() {
-                return;
+                return Ok(());
             }
             tokio::time::sleep_until(until).await;
+        }
+    }
+
+    fn paused_too_long(&self) -> Result<(), Duration> {
+        let until = *self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        let left = until.saturating_duration_since(Instant::now());
+        if left > MAX_RETRY_AFTER {
+            Err(left)
+        } else {
+            Ok(())
         }
     }
 
@@ -201,7 +215,13 @@ impl Http {
                         attempts: attempt,
                         problem: "the client is shutting down".to_string(),
                     })?;
-                host.pace(self.interval).await;
+                if let Err(left) = host.pace(self.interval).await {
+                    let left = chrono::Duration::from_std(left).unwrap_or_default();
+                    return Err(Error::RateLimited {
+                        host: name,
+                        until: self.clock.now() + left,
+                    });
+                }
                 cost.requests += 1;
                 self.send(url, &name).await
             };
@@ -219,12 +239,13 @@ impl Http {
                     });
                     let wait = asked.unwrap_or_else(|| backoff(attempt));
                     // A server may ask for any wait; a week is as far as it is believed.
-                    let believed = wait.min(Duration::from_secs(7 * 24 * 3600));
-                    let until = now + chrono::Duration::from_std(believed).unwrap_or_default();
+                    let wait = wait.min(Duration::from_secs(7 * 24 * 3600));
+                    let until = now + chrono::Duration::from_std(wait).unwrap_or_default();
                     if wait > MAX_RETRY_AFTER
                         || (last && reply.status == StatusCode::TOO_MANY_REQUESTS)
                     {
-                        host.pause(wait.min(MAX_RETRY_AFTER));
+                        // Every poll of this host now ends at once, saying when to come back.
+                        host.pause(wait);
                         return Err(Error::RateLimited { host: name, until });
                     }
                     if last {

@@ -549,6 +549,15 @@ async fn a_retry_after_too_long_to_hold_a_poll_ends_it_saying_when_to_ask_again(
         .unwrap_err();
     assert_eq!(err.retry_at(), Some(now() + chrono::Duration::days(1)));
     assert_eq!(fake.seen("/api/v1/").len(), 1);
+    // Every other poll of that host ends at once too, without asking it.
+    let started = Instant::now();
+    let err = mastodon
+        .resolve(&account(Network::Mastodon, "@other@mastodon.social"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    assert_eq!(fake.seen("/api/v1/").len(), 1);
     // Any number a server sends is taken without overflowing, and believed up to a week.
     fake.push(
         "/api/v1/accounts/lookup",
