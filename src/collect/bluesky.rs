@@ -121,25 +121,21 @@ impl Bluesky {
         }
         let error: XrpcError = serde_json::from_slice(&reply.body).unwrap_or_default();
         let gone = |reason| Error::gone(account, reason);
+        // The AppView says a profile is missing with a 400 and this message; a 404 without
+        // it is more likely a wrong `bluesky_url` than a missing account.
+        let missing = error.message.to_lowercase().contains("not found")
+            && matches!(reply.status.as_u16(), 400 | 404);
         Err(match error.error.as_str() {
             "AccountTakedown" => gone(Gone::Suspended),
             "AccountDeactivated" => gone(Gone::Deactivated),
-            "InvalidRequest" if error.message.to_lowercase().contains("not found") => {
-                gone(Gone::NotFound)
-            }
-            _ if reply.status == reqwest::StatusCode::NOT_FOUND
-                && !error.error.contains("NotSupported") =>
-            {
-                gone(Gone::NotFound)
-            }
+            _ if missing => gone(Gone::NotFound),
             _ => Error::Refused {
                 host: reply.host,
                 status: reply.status.as_u16(),
-                message: if error.message.is_empty() {
-                    error.error
-                } else {
-                    error.message
-                },
+                message: [error.message, error.error]
+                    .into_iter()
+                    .find(|m| !m.is_empty())
+                    .unwrap_or_else(|| "no reason given".to_string()),
             },
         })
     }

@@ -115,7 +115,11 @@ impl Mastodon {
                 Err(Error::Refused {
                     host: reply.host,
                     status: status.as_u16(),
-                    message: body.error,
+                    message: if body.error.is_empty() {
+                        "no reason given".to_string()
+                    } else {
+                        body.error
+                    },
                 })
             }
         }

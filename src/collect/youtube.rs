@@ -170,7 +170,10 @@ fn refusal(status: StatusCode, body: &[u8]) -> Refusal {
         .map(|e| e.reason.as_str())
         .collect();
     let any = |names: &[&str]| reasons.iter().any(|r| names.contains(r));
-    let message = body.error.message.trim_end_matches('.').to_string();
+    let message = match body.error.message.trim_end_matches('.') {
+        "" => "no reason given".to_string(),
+        message => message.to_string(),
+    };
     match status {
         StatusCode::NOT_FOUND => Refusal::NotFound,
         StatusCode::FORBIDDEN if any(&["quotaExceeded", "dailyLimitExceeded"]) => Refusal::Quota,
@@ -479,7 +482,7 @@ mod tests {
         );
         assert_eq!(
             refusal(StatusCode::BAD_REQUEST, b"<html>"),
-            Refusal::Other(String::new())
+            Refusal::Other("no reason given".to_string())
         );
     }
 }

@@ -182,6 +182,21 @@ async fn an_unknown_or_suspended_bluesky_account_is_gone() {
             ..
         }
     ));
+    // A 404 page that is no XRPC answer is a wrong AppView URL, not a missing account.
+    fake.push(
+        "/xrpc/app.bsky.actor.getProfile",
+        Canned::json(404, "<html>Not Found</html>"),
+    );
+    let err = bluesky
+        .resolve(&account(Network::Bluesky, DID))
+        .await
+        .unwrap_err();
+    assert!(!err.is_gone());
+    assert!(
+        err.to_string()
+            .contains("refused the request (404): no reason given"),
+        "{err}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
