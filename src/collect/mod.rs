@@ -351,6 +351,13 @@ mod tests {
     }
 
     #[test]
+    fn the_collectors_can_be_shared_across_tasks() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Collectors>();
+        shared::<Error>();
+    }
+
+    #[test]
     fn each_network_has_its_collector() {
         let collectors = Collectors::new(&CollectSettings::default(), Clock::System).unwrap();
         for network in Network::ALL {
