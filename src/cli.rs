@@ -115,6 +115,16 @@ pub enum Command {
         /// Rows in the measured CSV import.
         #[arg(long, default_value_t = 1_000_000)]
         import_rows: usize,
+        /// Measure collection instead: one round of polls of `--accounts` tracked accounts
+        /// against local fake platforms that answer after `--latency-ms`.
+        #[arg(long)]
+        collect: bool,
+        /// With --collect: how many tracked accounts one round polls.
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        accounts: u32,
+        /// With --collect: how long each fake platform takes to answer a request, in ms.
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+        latency_ms: u64,
     },
     /// Resident memory settled and under 1,000 concurrent commands (used by bench).
     #[command(hide = true)]
@@ -232,11 +242,25 @@ pub async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Bench {
+            collect: true,
+            accounts,
+            latency_ms,
+            ..
+        } => {
+            let plan = crate::bench::CollectPlan {
+                accounts: accounts as usize,
+                latency: std::time::Duration::from_millis(latency_ms),
+            };
+            print!("{}", crate::bench::collect(&settings, &plan).await?);
+            Ok(())
+        }
+        Command::Bench {
             dir,
             brands,
             days,
             iterations,
             import_rows,
+            ..
         } => {
             let dir = dir.join(format!("run-{}", std::process::id()));
             let plan = crate::bench::Plan {

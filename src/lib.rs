@@ -27,6 +27,8 @@
 //!   snapshots, schedules, transfer) with two backends, SQLite (the embedded default) and
 //!   PostgreSQL (shared by several processes); schemas in `migrations/sqlite/` and
 //!   `migrations/postgres/`.
+//! - [`collect`]: reading public numbers from Bluesky, Mastodon and YouTube (one client per
+//!   network behind one trait, one shared careful HTTP client); it stores nothing itself.
 //! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
 //!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
@@ -44,6 +46,7 @@ pub mod brands;
 pub mod chart;
 pub mod cli;
 pub mod clock;
+pub mod collect;
 pub mod command;
 pub mod console;
 pub mod cron;

@@ -6,13 +6,16 @@
 //! because a typo silently ignored is a setting silently not applied. Values are typed as they
 //! are read (a timezone is a [`Tz`], the catch-up window a duration), so nothing downstream
 //! parses a setting again or falls back quietly. The Discord token is not a setting: it comes
-//! from `DISCORD_TOKEN` only, so it never sits in a file that gets committed.
+//! from `DISCORD_TOKEN` only, so it never sits in a file that gets committed. The YouTube API key
+//! may sit in the file, but `METRICORD_YOUTUBE_API_KEY` overrides it, and it is held as a secret
+//! that no `Debug` output shows.
 
 use std::path::Path;
 use std::str::FromStr;
 
 use chrono::Duration;
 use chrono_tz::Tz;
+use secrecy::SecretString;
 use serde::{Deserialize, Deserializer};
 
 use crate::chart::Theme;
@@ -36,6 +39,7 @@ pub struct Settings {
     pub discord: DiscordSettings,
     pub digest: DigestSettings,
     pub charts: ChartSettings,
+    pub collect: CollectSettings,
 }
 
 #[derive(Clone, Deserialize)]
@@ -179,6 +183,98 @@ pub struct ChartSettings {
     pub theme: Theme,
 }
 
+/// Automatic collection from Bluesky, Mastodon and YouTube (`src/collect/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollectSettings {
+    /// The Bluesky AppView that profiles and feeds are read from (XRPC, no login).
+    pub bluesky_url: String,
+    /// The YouTube Data API v3 base URL.
+    pub youtube_url: String,
+    /// Empty: YouTube is not collected. `METRICORD_YOUTUBE_API_KEY` overrides it.
+    pub youtube_api_key: SecretString,
+    /// Quota units a day the key may spend; the day ends at midnight Pacific time.
+    pub youtube_daily_quota: u32,
+    /// Each request, body included, gives up after this long ("30s" in the file).
+    #[serde(deserialize_with = "request_timeout")]
+    pub request_timeout: Duration,
+    /// Requests a minute to one host, per network.
+    pub bluesky_per_minute: u32,
+    pub mastodon_per_minute: u32,
+    pub youtube_per_minute: u32,
+    /// Requests in flight at once to one host.
+    pub connections_per_host: u32,
+    /// Pages of posts read at most in one poll of one account.
+    pub max_pages: u32,
+    /// How far back posts are read when an account is first tracked.
+    pub backfill_days: u32,
+    /// How often each tracked account is polled ("6h" in the file).
+    #[serde(deserialize_with = "poll_interval")]
+    pub poll_interval: Duration,
+}
+
+impl Default for CollectSettings {
+    fn default() -> CollectSettings {
+        CollectSettings {
+            bluesky_url: "https://public.api.bsky.app".to_string(),
+            youtube_url: "https://www.googleapis.com/youtube/v3".to_string(),
+            youtube_api_key: SecretString::new(String::new()),
+            youtube_daily_quota: 10_000,
+            request_timeout: Duration::seconds(30),
+            bluesky_per_minute: 600,
+            mastodon_per_minute: 60,
+            youtube_per_minute: 600,
+            connections_per_host: 4,
+            max_pages: 20,
+            backfill_days: 90,
+            poll_interval: Duration::hours(6),
+        }
+    }
+}
+
+impl CollectSettings {
+    /// Checks what the types alone do not: a message naming the setting, or nothing.
+    fn check(&self) -> Option<String> {
+        for (name, url) in [
+            ("collect.bluesky_url", &self.bluesky_url),
+            ("collect.youtube_url", &self.youtube_url),
+        ] {
+            let parsed = reqwest::Url::parse(url).ok();
+            if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+                return Some(format!(
+                    "{name} is \"{url}\"; write an http or https URL such as \"https://public.api.bsky.app\""
+                ));
+            }
+        }
+        for (name, value) in [
+            ("collect.youtube_daily_quota", self.youtube_daily_quota),
+            ("collect.bluesky_per_minute", self.bluesky_per_minute),
+            ("collect.mastodon_per_minute", self.mastodon_per_minute),
+            ("collect.youtube_per_minute", self.youtube_per_minute),
+            ("collect.connections_per_host", self.connections_per_host),
+            ("collect.max_pages", self.max_pages),
+        ] {
+            if value == 0 {
+                return Some(format!("{name} must be at least 1"));
+            }
+        }
+        if !(1..=3650).contains(&self.backfill_days) {
+            return Some("collect.backfill_days must be between 1 and 3650".to_string());
+        }
+        if self.request_timeout < Duration::seconds(1)
+            || self.request_timeout > Duration::minutes(10)
+        {
+            return Some("collect.request_timeout must be between \"1s\" and \"10m\"".to_string());
+        }
+        if self.poll_interval < Duration::minutes(15) {
+            return Some(
+                "collect.poll_interval must be at least \"15m\": the platforms' limits are shared by every account".to_string(),
+            );
+        }
+        None
+    }
+}
+
 /// How hard SQLite works to make a commit survive a power cut (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Synchronous {
@@ -240,22 +336,32 @@ fn lease<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Erro
     Ok(lease)
 }
 
-/// A setting written as a duration, such as "30m", "6h" or "2d".
+fn request_timeout<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    duration(deserializer, "collect.request_timeout")
+}
+
+fn poll_interval<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+    duration(deserializer, "collect.poll_interval")
+}
+
+/// A setting written as a duration, such as "30s", "30m", "6h" or "2d".
 fn duration<'de, D: Deserializer<'de>>(deserializer: D, name: &str) -> Result<Duration, D::Error> {
     let text = String::deserialize(deserializer)?;
     parse_duration(&text).ok_or_else(|| {
         serde::de::Error::custom(format!(
-            "{name} is \"{text}\"; write a duration such as \"30m\", \"6h\" or \"2d\""
+            "{name} is \"{text}\"; write a duration such as \"30s\", \"30m\", \"6h\" or \"2d\""
         ))
     })
 }
 
-/// A duration written as a whole number of minutes, hours or days: "30m", "6h", "2d".
+/// A duration written as a whole number of seconds, minutes, hours or days: "30s", "30m", "6h",
+/// "2d".
 fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit())?);
     let n: i64 = number.parse().ok()?;
     match unit {
+        "s" => Duration::try_seconds(n),
         "m" => Duration::try_minutes(n),
         "h" => Duration::try_hours(n),
         "d" => Duration::try_days(n),
@@ -281,6 +387,7 @@ impl Default for Settings {
             discord: DiscordSettings::default(),
             digest: DigestSettings::default(),
             charts: ChartSettings::default(),
+            collect: CollectSettings::default(),
         }
     }
 }
@@ -323,7 +430,7 @@ impl Default for PluginSettings {
 
 impl Settings {
     /// Reads settings from `path`, or from [`DEFAULT_PATH`] if it exists, then applies the
-    /// `--database` / `METRICORD_DATABASE` override.
+    /// `--database` / `METRICORD_DATABASE` override and `METRICORD_YOUTUBE_API_KEY`.
     pub fn load(path: Option<&Path>, database: Option<String>) -> Result<Settings> {
         let default = Path::new(DEFAULT_PATH);
         let path = match path {
@@ -350,6 +457,11 @@ impl Settings {
                     path: "--database / METRICORD_DATABASE".into(),
                     message,
                 })?;
+        }
+        if let Ok(key) = std::env::var("METRICORD_YOUTUBE_API_KEY")
+            && !key.trim().is_empty()
+        {
+            settings.collect.youtube_api_key = SecretString::new(key.trim().to_string());
         }
         Ok(settings)
     }
@@ -382,6 +494,9 @@ impl Settings {
                 "database.max_connections must be at least 1".to_string(),
             ));
         }
+        if let Some(message) = settings.collect.check() {
+            return Err(invalid(message));
+        }
         Ok(settings)
     }
 }
@@ -389,6 +504,7 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn the_shipped_config_file_holds_exactly_the_defaults() {
@@ -420,6 +536,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("digest.catch_up"), "{err}");
+        for (text, name) in [
+            (
+                "[collect]\nbluesky_url = \"public.api.bsky.app\"",
+                "collect.bluesky_url",
+            ),
+            (
+                "[collect]\nrequest_timeout = \"forever\"",
+                "collect.request_timeout",
+            ),
+            (
+                "[collect]\nrequest_timeout = \"1d\"",
+                "collect.request_timeout",
+            ),
+            (
+                "[collect]\nmastodon_per_minute = 0",
+                "collect.mastodon_per_minute",
+            ),
+            ("[collect]\nbackfill_days = 0", "collect.backfill_days"),
+            ("[collect]\npoll_interval = \"1m\"", "collect.poll_interval"),
+        ] {
+            let err = Settings::parse(text, path).unwrap_err().to_string();
+            assert!(err.contains(name), "{text}: {err}");
+        }
         let err = Settings::parse("[charts]\ntheme = \"pink\"", path)
             .unwrap_err()
             .to_string();
@@ -502,14 +641,26 @@ mod tests {
     }
 
     #[test]
+    fn the_youtube_key_never_shows_in_debug_output() {
+        let text = "[collect]\nyoutube_api_key = \"AIzaSyTHE-SECRET-KEY\"";
+        let settings = Settings::parse(text, Path::new("x.toml")).unwrap();
+        assert_eq!(
+            settings.collect.youtube_api_key.expose_secret(),
+            "AIzaSyTHE-SECRET-KEY"
+        );
+        assert!(!format!("{settings:?}").contains("THE-SECRET"));
+    }
+
+    #[test]
     fn settings_are_typed_as_they_are_read() {
         let path = Path::new("x.toml");
-        let text = "timezone = \"Europe/Bucharest\"\n[digest]\ncatch_up = \"30m\"\n[database]\nsynchronous = \"normal\"\n[charts]\ntheme = \"dark\"";
+        let text = "timezone = \"Europe/Bucharest\"\n[digest]\ncatch_up = \"30m\"\n[database]\nsynchronous = \"normal\"\n[charts]\ntheme = \"dark\"\n[collect]\nrequest_timeout = \"45s\"";
         let settings = Settings::parse(text, path).unwrap();
         assert_eq!(settings.charts.theme, Theme::Dark);
         assert_eq!(Settings::default().charts.theme, Theme::Light);
         assert_eq!(settings.timezone, Tz::Europe__Bucharest);
         assert_eq!(settings.digest.catch_up, Duration::minutes(30));
+        assert_eq!(settings.collect.request_timeout, Duration::seconds(45));
         assert_eq!(settings.database.synchronous, Synchronous::Normal);
     }
 }

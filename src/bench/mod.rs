@@ -26,7 +26,11 @@ use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
 use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Sqlite, Store};
 
+mod collect;
+mod platforms;
 mod sqlite;
+
+pub use collect::{CollectPlan, run as collect};
 
 use sqlite::{DIRECT_COMPARE, DIRECT_REPORT, raw_bulk_insert};
 

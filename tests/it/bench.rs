@@ -1,32 +1,39 @@
 //! The benchmark suite as a correctness check: `metricord bench` on a tiny data set must run
 //! every workload and get every answer right. It asserts results, never times.
 
-#[test]
-fn the_benchmarks_run_every_workload_and_check_its_answers() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
+/// What `metricord bench` with `args` printed, once it succeeded.
+fn bench(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
-        .args([
-            "bench",
-            "--brands",
-            "10",
-            "--days",
-            "15",
-            "--iterations",
-            "3",
-            "--import-rows",
-            "1500",
-            "--dir",
-        ])
-        .arg(dir.path())
+        .arg("bench")
+        .args(args)
         .env("RUST_LOG", "warn")
         .output()
         .expect("metricord runs");
-    let report = String::from_utf8_lossy(&output.stdout);
+    let report = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(
         output.status.success(),
         "{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    report
+}
+
+#[test]
+fn the_benchmarks_run_every_workload_and_check_its_answers() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let folder = dir.path().display().to_string();
+    let report = bench(&[
+        "--brands",
+        "10",
+        "--days",
+        "15",
+        "--iterations",
+        "3",
+        "--import-rows",
+        "1500",
+        "--dir",
+        &folder,
+    ]);
     for work in [
         "calculator command",
         "logging command",
@@ -48,6 +55,20 @@ fn the_benchmarks_run_every_workload_and_check_its_answers() {
         std::fs::read_dir(dir.path()).expect("the folder").count(),
         0,
         "the bench cleans up"
+    );
+}
+
+#[test]
+fn the_collection_benchmark_polls_every_account_within_the_limits_and_checks_its_answers() {
+    let report = bench(&["--collect", "--accounts", "5", "--latency-ms", "5"]);
+    assert!(
+        report.starts_with("Collection: 5 accounts (2 on Bluesky's one AppView, 2 on 1 Mastodon instance, 1 on YouTube)"),
+        "{report}"
+    );
+    // 2 Bluesky and 2 Mastodon polls of 2 requests, 1 YouTube poll of 3.
+    assert!(
+        report.contains("| one round of polls of every account |") && report.contains("| 11 |"),
+        "{report}"
     );
 }
 

@@ -9,6 +9,8 @@
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
+//!   `support/`, with paused time.
 //!
 //! Tests that touch storage run on SQLite and on PostgreSQL (`NAME::on_sqlite`,
 //! `NAME::on_postgres`): set `METRICORD_TEST_POSTGRES_URL` to a server's URL for the second, see
@@ -16,6 +18,7 @@
 
 mod analysis;
 mod bench;
+mod collect;
 mod console;
 mod digest;
 mod discord;

@@ -6,6 +6,7 @@
 
 pub mod bot;
 pub mod fake_discord;
+pub mod fake_platforms;
 
 use std::io::Write;
 use std::path::PathBuf;
