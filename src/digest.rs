@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::{across, benchmark_value, by_platform, change_text, format_value, gap_text};
+use crate::analysis::{benchmark_value, breakdown, change_text, format_value, gap_text};
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
 use crate::error::{Error, Result};
@@ -71,12 +71,12 @@ pub async fn for_guild(
 pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
     let (scope, brands) = ctx.scope(landscape).await?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let (now_platforms, before) = tokio::try_join!(
-        by_platform(ctx, &ids, week, None, None),
-        by_platform(ctx, &ids, week.previous(), None, None),
+    let (now, before) = tokio::try_join!(
+        breakdown(ctx, &ids, week, None, None),
+        breakdown(ctx, &ids, week.previous(), None, None),
     )?;
-    let now = across(&now_platforms);
-    let before = across(&before);
+    let now_platforms = now.platforms;
+    let (now, before) = (now.brands, before.brands);
     let standings: Vec<Standing> = ctx
         .registry
         .plugins()

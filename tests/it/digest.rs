@@ -605,3 +605,38 @@ async fn the_same_digest_cannot_be_scheduled_twice(db: TestDb) {
         named.content
     );
 }
+
+on_both_backends!(#[tokio::test] async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum);
+async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum(db: TestDb) {
+    let world = World::new(db, "2026-11-30T09:00:00Z").await;
+    for line in [
+        "/reach reach:1000 brand:Bean platform:x date:2026-11-24",
+        "/reach reach:3000 brand:Bean platform:instagram date:2026-11-25",
+        "/reach reach:100 brand:Bean platform:x date:2026-11-25",
+    ] {
+        assert!(!world.run(line).await.ephemeral, "{line}");
+    }
+    let digest = metricord::digest::for_guild(
+        world.dispatcher.services(),
+        GUILD,
+        None,
+        metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
+        world.now(),
+    )
+    .await
+    .expect("a digest");
+    let text: String = digest
+        .embeds
+        .iter()
+        .flat_map(|e| {
+            e.fields
+                .iter()
+                .map(|f| format!("{}: {}\n", f.name, f.value))
+        })
+        .collect();
+    // The best day of both platforms is the 25th, 3,100; their best days added would be 4,000.
+    assert!(
+        text.contains("Reach: 3,100 (largest daily figure)"),
+        "{text}"
+    );
+}
