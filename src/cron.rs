@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::UserError;
@@ -49,17 +49,20 @@ impl Cron {
         Ok(Cron { schedule, tz })
     }
 
-    /// Scheduled times after `after`, in UTC. A wall-clock time repeated when clocks fall back
-    /// fires once, at its first instant.
+    /// Scheduled times after `after`, in UTC, each strictly later. A wall-clock time repeated
+    /// when clocks fall back fires once, at its first instant: when `after` falls between its
+    /// two instants, that day's run has been and the next is a later time. (cron 0.17 resolves
+    /// a repeated time to its first instant even when that is before `after`, and may also
+    /// yield the second.)
     pub fn after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let mut previous: Option<NaiveDateTime> = None;
         self.schedule
             .after(&after.with_timezone(&self.tz))
             .filter(move |at| {
-                let wall = at.naive_local();
-                let repeated = previous == Some(wall);
-                previous = Some(wall);
-                !repeated
+                let first = match self.tz.from_local_datetime(&at.naive_local()) {
+                    LocalResult::Ambiguous(earliest, _) => earliest == *at,
+                    _ => true,
+                };
+                first && *at > after
             })
             .map(|at| at.with_timezone(&Utc))
     }
@@ -181,6 +184,37 @@ mod tests {
                 utc("2026-10-27T01:30:00Z")
             ]
         );
+    }
+
+    #[test]
+    fn inside_the_repeated_hour_the_next_run_is_later_than_now() {
+        // Each `now` falls between the two instants of the repeated time: the first has
+        // passed, so the next run is the next day's.
+        for (expression, timezone, now, next) in [
+            (
+                "0 30 1 * * *",
+                "America/New_York",
+                "2027-11-07T06:15:00Z",
+                "2027-11-08T06:30:00Z",
+            ),
+            (
+                "0 30 3 * * *",
+                "Europe/Bucharest",
+                "2027-10-31T01:15:00Z",
+                "2027-11-01T01:30:00Z",
+            ),
+            (
+                "0 45 1 * * *",
+                "Australia/Lord_Howe",
+                "2027-04-03T15:00:00Z",
+                "2027-04-04T15:15:00Z",
+            ),
+        ] {
+            let cron = Cron::parse(expression, timezone).unwrap();
+            let runs: Vec<_> = cron.after(utc(now)).take(2).collect();
+            assert_eq!(runs[0], utc(next), "{timezone}");
+            assert!(runs[1] > runs[0], "{timezone}");
+        }
     }
 
     #[test]

@@ -640,3 +640,29 @@ async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum(db: Test
         "{text}"
     );
 }
+
+on_both_backends!(#[tokio::test] async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once);
+async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once(db: TestDb) {
+    // 06:15 UTC on 2027-11-07 is 01:15 EST, after 01:30 EDT (05:30 UTC) has passed.
+    let world = World::new(db, "2027-11-07T06:15:00Z").await;
+    let reply = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} cron:\"0 30 1 * * *\" timezone:America/New_York"
+        ))
+        .await;
+    assert!(!reply.ephemeral, "{}", reply.content);
+    assert!(
+        reply
+            .content
+            .contains("Next runs:\n- Mon 2027-11-08 01:30 EST"),
+        "{}",
+        reply.content
+    );
+    let scheduler = world.scheduler(world.poster());
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!((step.posted, step.skipped), (0, 0));
+    // The day after, it posts once.
+    world.set_time(utc("2027-11-08T06:31:00Z"));
+    assert_eq!(scheduler.tick().await.expect("a step").posted, 1);
+    assert_eq!(world.posted(CHANNEL).len(), 1);
+}
