@@ -97,6 +97,20 @@ pub enum UserError {
         "Digest #{id} already posts this to that channel at those times; `/digest list` shows it."
     )]
     DuplicateSchedule { id: i64 },
+    #[error(
+        "`timezone` must be a place's IANA name, such as {suggestion}: {name} {why}, so the digest would not follow the clocks there."
+    )]
+    LegacyTimezone {
+        name: String,
+        suggestion: &'static str,
+        why: String,
+    },
+    #[error(
+        "`cron` never runs in {timezone}: {time} does not exist on the days it names (clocks go forward at that time), and a skipped run is not moved. Pick a time outside the clock change, such as 04:00."
+    )]
+    OnlyInClockGap { timezone: String, time: String },
+    #[error("`cron` never runs: `{expression}` names no time that exists, such as 30 February.")]
+    NeverRuns { expression: String },
     #[error("This server has no digest #{id}; `/digest list` shows the schedules.")]
     UnknownSchedule { id: i64 },
     #[error("The file for `{option}` did not arrive; attach it again.")]

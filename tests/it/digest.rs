@@ -666,3 +666,41 @@ async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once(db: Test
     assert_eq!(scheduler.tick().await.expect("a step").posted, 1);
     assert_eq!(world.posted(CHANNEL).len(), 1);
 }
+
+on_both_backends!(#[tokio::test] async fn a_schedule_refuses_legacy_timezones_and_says_why_a_gap_time_never_runs);
+async fn a_schedule_refuses_legacy_timezones_and_says_why_a_gap_time_never_runs(db: TestDb) {
+    let world = World::new(db, "2027-03-01T12:00:00Z").await;
+    let est = world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:EST"))
+        .await;
+    assert!(est.ephemeral);
+    assert!(
+        est.content
+            .starts_with("`timezone` must be a place's IANA name, such as America/New_York: EST is UTC-5 all year"),
+        "{}",
+        est.content
+    );
+    let gap = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} cron:\"0 30 2 14 3 * 2027\" timezone:America/New_York"
+        ))
+        .await;
+    assert!(
+        gap.content
+            .starts_with("`cron` never runs in America/New_York: 02:30 does not exist"),
+        "{}",
+        gap.content
+    );
+    let utc_schedule = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} timezone:Etc/UTC"
+        ))
+        .await;
+    assert!(!utc_schedule.ephemeral, "{}", utc_schedule.content);
+    let listed = world.run("/digest list").await;
+    assert_eq!(
+        listed.embeds[0].fields.len(),
+        1,
+        "only the UTC schedule is stored"
+    );
+}
