@@ -254,6 +254,10 @@ pub fn week_before(at: DateTime<Utc>, tz: Tz) -> Period {
 pub async fn preview(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let week = week_before(ctx.now, ctx.settings.timezone);
     let mut reply = crate::digest::build(ctx, options.text("landscape"), week).await?;
+    reply.content.push('\n');
+    reply
+        .content
+        .push_str(&crate::digest::preview_note(week, ctx.today));
     reply.ephemeral = true;
     Ok(reply)
 }

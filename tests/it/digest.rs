@@ -169,7 +169,7 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
         "{highlights}"
     );
     assert!(
-        highlights.contains("No data this week: Dunk"),
+        highlights.contains("No data in the week: Dunk"),
         "{highlights}"
     );
 
@@ -201,7 +201,10 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
         .iter()
         .find(|e| e.title == "Dunk (competitor)")
         .expect("Dunk's embed");
-    assert_eq!(dunk.description, "Dunk logged no data this week.");
+    assert_eq!(
+        dunk.description,
+        "Dunk logged no data from 2026-11-23 to 2026-11-29."
+    );
     assert_eq!(digest.attachments[0].name, "digest.png");
 }
 
@@ -702,5 +705,33 @@ async fn a_schedule_refuses_legacy_timezones_and_says_why_a_gap_time_never_runs(
         listed.embeds[0].fields.len(),
         1,
         "only the UTC schedule is stored"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_preview_right_after_logging_today_names_its_week_and_why_today_is_not_in_it);
+async fn a_preview_right_after_logging_today_names_its_week_and_why_today_is_not_in_it(db: TestDb) {
+    let world = World::new(db, "2026-12-02T15:00:00Z").await;
+    assert!(
+        !world
+            .run("/mentions mentions:40 brand:Bean platform:x")
+            .await
+            .ephemeral
+    );
+    let preview = world.run("/digest preview").await;
+    assert!(
+        preview.content.contains(
+            "A digest posted now covers the 7 days before today, 2026-11-25 to 2026-12-01; numbers logged for today (2026-12-02) go into the next one."
+        ),
+        "{}",
+        preview.content
+    );
+    let bean = preview
+        .embeds
+        .iter()
+        .find(|e| e.title == "Bean")
+        .expect("Bean's embed");
+    assert_eq!(
+        bean.description,
+        "Bean logged no data from 2026-11-25 to 2026-12-01."
     );
 }
