@@ -154,6 +154,29 @@ fn guild(id: u64) -> i64 {
     id as i64
 }
 
+/// Whether a connection handed back to its pool may serve again: not while a transaction it
+/// began is still open. A transaction dropped on an error queues its rollback, which runs
+/// before the ping here; when that rollback fails (SQLite rolls back by itself on a full disk,
+/// so there is nothing left to roll back) the connection would stay "in a transaction" and
+/// refuse every later `BEGIN`, so it is closed instead and the pool opens a fresh one. The
+/// usual case, a committed transaction, costs nothing.
+fn settled<C: sqlx::Connection>(
+    conn: &mut C,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = sqlx::Result<bool>> + Send + '_>> {
+    Box::pin(async move {
+        if !conn.is_in_transaction() {
+            return Ok(true);
+        }
+        conn.ping().await?;
+        let clean = !conn.is_in_transaction();
+        if !clean {
+            tracing::warn!("a connection left inside a failed transaction was closed");
+        }
+        Ok(clean)
+    })
+}
+
 /// Times a write that met a serialization failure or a deadlock is tried in all.
 const ATTEMPTS: usize = 5;
 

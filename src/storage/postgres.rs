@@ -51,6 +51,7 @@ impl Postgres {
             .max_connections(settings.max_connections)
             .acquire_timeout(Duration::from_millis(settings.busy_timeout_ms))
             .test_before_acquire(true)
+            .after_release(super::settled)
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;

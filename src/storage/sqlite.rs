@@ -87,12 +87,14 @@ impl Sqlite {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
+            .after_release(super::settled)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .test_before_acquire(false)
+            .after_release(super::settled)
             .connect_with(options)
             .await?;
         Ok(Sqlite { pool, writer, path })
