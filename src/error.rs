@@ -180,6 +180,30 @@ pub const STORAGE_UNAVAILABLE: &str =
 /// can be stored until an operator frees space, and then writes work again without a restart.
 pub const STORAGE_FULL: &str = "The bot's storage could not be written: its disk is full or failing, and an operator must free space. Nothing was stored.";
 
+/// What users see once SQLite found the database damaged: writes stop until an operator
+/// repairs it, so that no more is stored on top of what may be wrong.
+pub const DATABASE_DAMAGED: &str = "The bot's database is damaged, so nothing more is stored until an operator repairs it. Nothing was stored.";
+
+/// What users see once the database file was deleted or replaced under the running bot.
+pub const DATABASE_GONE: &str = "The bot's database file was removed while it ran, so nothing more is stored until an operator restarts it. Nothing was stored.";
+
+/// Why metricord will not write to a SQLite database file: found at start, or while running.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DatabaseFault {
+    #[error(
+        "{path} is damaged ({found}); nothing more is written to it: restore a backup or recover it as RELIABILITY.md says (\"A damaged database\"); to start on it anyway, set [database] integrity_check = \"off\""
+    )]
+    Damaged { path: PathBuf, found: String },
+    #[error(
+        "{path} was deleted or replaced while metricord ran; nothing more is written, so that nothing goes into a file no one will read: restart metricord"
+    )]
+    Gone { path: PathBuf },
+    #[error(
+        "{path} is another program's database ({why}) and was left as it was; point [database] url at a file of metricord's own"
+    )]
+    Foreign { path: PathBuf, why: String },
+}
+
 /// Anything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -195,6 +219,11 @@ pub enum Error {
     /// whole, and the next one works once there is room.
     #[error("the database could not be written, its disk is full or failing: {0}")]
     Full(sqlx::Error),
+    /// SQLite reported a damaged file (SQLITE_CORRUPT or SQLITE_NOTADB) during a command.
+    #[error("the database is damaged: {0}")]
+    Corrupt(sqlx::Error),
+    #[error(transparent)]
+    Fault(#[from] DatabaseFault),
     #[error(
         "the target database already holds data; migrate-data copies into an empty database only, so nothing was copied"
     )]
@@ -246,6 +275,9 @@ impl From<sqlx::Error> for Error {
             Error::Unavailable(err)
         } else if disk_full(&err) {
             Error::Full(err)
+        } else if matches!(sqlite_code(&err).map(|c| c & 0xff), Some(11 | 26)) {
+            // SQLITE_CORRUPT and SQLITE_NOTADB, of any kind.
+            Error::Corrupt(err)
         } else {
             Error::Database(err)
         }
@@ -254,7 +286,7 @@ impl From<sqlx::Error> for Error {
 
 /// SQLite's extended result code of an error, if SQLite raised it; its low byte is the
 /// primary code.
-fn sqlite_code(err: &sqlx::Error) -> Option<i32> {
+pub(crate) fn sqlite_code(err: &sqlx::Error) -> Option<i32> {
     use sqlx::error::DatabaseError;
     let sqlx::Error::Database(db) = err else {
         return None;
@@ -298,6 +330,10 @@ impl Error {
             Error::User(err) => err.to_string(),
             Error::Unavailable(_) => STORAGE_UNAVAILABLE.to_string(),
             Error::Full(_) => STORAGE_FULL.to_string(),
+            Error::Corrupt(_) | Error::Fault(DatabaseFault::Damaged { .. }) => {
+                DATABASE_DAMAGED.to_string()
+            }
+            Error::Fault(DatabaseFault::Gone { .. }) => DATABASE_GONE.to_string(),
             _ => INTERNAL_ERROR.to_string(),
         }
     }
@@ -312,6 +348,7 @@ impl Error {
             | Error::SqliteOnly { .. }
             | Error::TargetNotEmpty
             | Error::Exists { .. }
+            | Error::Fault(_)
             | Error::TokenMissing
             | Error::TokenRejected => 2,
             _ => 1,

@@ -386,6 +386,12 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     )
     .ok();
 
+    // The direct sides' tables go before the database is opened again: metricord refuses a
+    // file holding tables it did not make, as another program's.
+    sqlx::raw_sql("DROP TABLE IF EXISTS bench_writes; DROP TABLE IF EXISTS bench_bulk")
+        .execute(sqlite.pool())
+        .await?;
+
     // Start to ready: opening the database (migrations applied) and building the dispatcher.
     let (start, _) = timed(n.div_ceil(5), |_| {
         let (settings, database) = (settings.clone(), database.clone());

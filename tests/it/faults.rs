@@ -7,7 +7,10 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-use metricord::error::STORAGE_FULL;
+use chrono::NaiveDate;
+use metricord::error::{DATABASE_DAMAGED, DATABASE_GONE, DatabaseFault, Error, STORAGE_FULL};
+use metricord::settings::{DatabaseSettings, IntegrityCheck};
+use metricord::storage::{NewSnapshot, Source, Store};
 
 use crate::support::TestDb;
 
@@ -90,6 +93,20 @@ fn set_file_limit(pid: libc::pid_t, bytes: u64) -> std::io::Result<()> {
     }
 }
 
+/// A snapshot of `values` for `brand` in guild 1.
+fn snapshot<'a>(brand: &'a str, values: &'a [(&'static str, i64)]) -> NewSnapshot<'a> {
+    NewSnapshot {
+        guild_id: 1,
+        brand,
+        platform: "x",
+        day: NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(),
+        values,
+        logged_by: 7,
+        logged_at: chrono::DateTime::UNIX_EPOCH,
+        source: Source::Command,
+    }
+}
+
 #[test]
 fn a_full_disk_fails_each_write_clearly_and_writes_resume_once_space_is_back() {
     let db = TestDb::new();
@@ -143,4 +160,248 @@ fn a_full_disk_fails_each_write_clearly_and_writes_resume_once_space_is_back() {
         "every acknowledged write, and no other"
     );
     println!("full disk: {stored} writes fitted, 6 refused as full, 20 stored after freeing");
+}
+
+/// A database of `rows` values of one brand in guild 1, closed (its WAL folded in).
+async fn filled(db: &TestDb, rows: i64) {
+    let store = db.store().await;
+    for i in 0..rows {
+        let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(i);
+        store
+            .log(
+                &NewSnapshot {
+                    day,
+                    ..snapshot("Acme", &[("clicks", i), ("impressions", 10 * i)])
+                },
+                true,
+            )
+            .await
+            .expect("stored");
+    }
+    store.close().await;
+}
+
+/// The numbers of the pages that hold the snapshots table and its indexes (SQLite's `dbstat`).
+async fn snapshot_pages(db: &TestDb) -> Vec<i64> {
+    let pool = sqlx::SqlitePool::connect(&db.url()).await.expect("opens");
+    let pages = sqlx::query_scalar(
+        "SELECT pageno FROM dbstat WHERE name IN
+             (SELECT name FROM sqlite_schema WHERE tbl_name = 'snapshots') ORDER BY pageno",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("dbstat");
+    pool.close().await;
+    pages
+}
+
+/// Writes pseudo-random bytes over whole pages of the file, in place (same inode), returning
+/// what was there before.
+fn damage(path: &std::path::Path, pages: &[i64]) -> Vec<u8> {
+    let before = std::fs::read(path).expect("the database");
+    let mut bytes = before.clone();
+    let mut state: u64 = 14;
+    for &page in pages {
+        let start = (page as usize - 1) * 4096;
+        for byte in &mut bytes[start..start + 4096] {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            *byte = (state >> 56) as u8;
+        }
+    }
+    write_in_place(path, &bytes);
+    before
+}
+
+fn write_in_place(path: &std::path::Path, bytes: &[u8]) {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("the database");
+    file.seek(SeekFrom::Start(0)).expect("seek");
+    file.write_all(bytes).expect("write");
+    file.sync_all().expect("sync");
+}
+
+/// `metricord --database URL ARGS` to its end: (exit code, standard error).
+fn metricord(db: &TestDb, args: &[&str], settings: Option<&str>) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_metricord"));
+    if let Some(toml) = settings {
+        let file = db.dir.path().join("metricord.toml");
+        std::fs::write(&file, toml).expect("settings");
+        command.arg("--config").arg(file);
+    }
+    let output = command
+        .arg("--database")
+        .arg(db.url())
+        .args(args)
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .output()
+        .expect("metricord runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_damaged_database_is_refused_at_start_with_the_reason_unless_the_check_is_off() {
+    let db = TestDb::new();
+    filled(&db, 400).await;
+    let pages = snapshot_pages(&db).await;
+    assert!(pages.len() > 4, "{pages:?}");
+    // 4 KB of random bytes over one page in the middle of the data.
+    damage(&db.path(), &[pages[pages.len() / 2]]);
+    let damaged = std::fs::read(db.path()).expect("the file");
+
+    match Store::open(&db.settings()).await {
+        Err(Error::Fault(DatabaseFault::Damaged { found, .. })) => {
+            assert!(found.contains("quick_check"), "{found}")
+        }
+        other => panic!("a damaged database was opened: {other:?}"),
+    }
+    let (code, stderr) = metricord(&db, &["export", "--output", "-"], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("is damaged") && stderr.contains("integrity_check = \"off\""),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(db.path()).expect("the file"),
+        damaged,
+        "refused untouched"
+    );
+
+    // The operator's way past the check on a huge database: the file opens.
+    let settings = DatabaseSettings {
+        integrity_check: IntegrityCheck::Off,
+        ..db.settings()
+    };
+    Store::open(&settings)
+        .await
+        .expect("opens unchecked")
+        .close()
+        .await;
+}
+
+#[tokio::test]
+async fn a_database_found_damaged_while_running_takes_no_more_writes_until_repaired_and_restarted()
+{
+    let db = TestDb::new();
+    filled(&db, 400).await;
+    let pages = snapshot_pages(&db).await;
+    let settings = DatabaseSettings {
+        integrity_check: IntegrityCheck::Off,
+        ..db.settings()
+    };
+    let store = Store::open(&settings).await.expect("opens");
+    let original = damage(&db.path(), &pages);
+    let log = |day: u32| {
+        let store = store.clone();
+        async move { store.log(&snapshot_on("Acme", day), true).await.map(|_| ()) }
+    };
+    let err = log(1).await.expect_err("a write into damaged pages");
+    assert_eq!(err.user_message(), DATABASE_DAMAGED, "{err}");
+    // The file is whole again, but what was read from it while damaged may be wrong: writes
+    // stay refused until an operator restarts the bot on a checked file.
+    write_in_place(&db.path(), &original);
+    let err = log(2).await.expect_err("writes stay stopped");
+    assert_eq!(err.user_message(), DATABASE_DAMAGED, "{err}");
+    let err = store
+        .rename_brand(1, &store.brand(1, "Acme").await.unwrap().unwrap(), "Acme 2")
+        .await
+        .expect_err("every kind of write stays stopped");
+    assert_eq!(err.user_message(), DATABASE_DAMAGED, "{err}");
+    store.close().await;
+
+    let store = db.store().await;
+    store
+        .log(&snapshot_on("Acme", 3), true)
+        .await
+        .expect("a restart on a sound file writes");
+    store.close().await;
+}
+
+/// A snapshot of one value for `brand` in guild 1 on day `day` of December 2026.
+fn snapshot_on(brand: &str, day: u32) -> NewSnapshot<'_> {
+    NewSnapshot {
+        day: NaiveDate::from_ymd_opt(2026, 12, day).unwrap(),
+        ..snapshot(brand, &[("clicks", 5)])
+    }
+}
+
+#[test]
+fn a_database_file_deleted_while_running_takes_no_more_writes() {
+    let db = TestDb::new();
+    let mut console = Console::start(&db, None);
+    let reply = console.run("/mentions mentions:1 brand:Acme date:2026-11-01");
+    assert!(reply.contains("Stored:"), "{reply}");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.path().into_os_string();
+        path.push(suffix);
+        let _ = std::fs::remove_file(path);
+    }
+    for line in [
+        "/mentions mentions:2 brand:Acme date:2026-11-02",
+        "/brand add name:Newcomer",
+        "/mentions mentions:3 brand:Acme date:2026-11-03",
+    ] {
+        let reply = console.run(line);
+        assert!(reply.contains(DATABASE_GONE), "{line}: {reply}");
+        assert!(!reply.contains("Stored"), "{line}: {reply}");
+    }
+    console.stop();
+    assert!(
+        !db.path().exists(),
+        "nothing wrote a file where the database was"
+    );
+}
+
+#[tokio::test]
+async fn another_programs_database_is_refused_before_anything_touches_it() {
+    for schema in [
+        // An application's own tables.
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT);
+         INSERT INTO customers (name) VALUES ('Ada'), ('Grace');",
+        // Tables named like metricord's, without its record of migrations.
+        "CREATE TABLE brands (id INTEGER PRIMARY KEY, name TEXT);
+         INSERT INTO brands (name) VALUES ('Acme');",
+        // metricord's tables with one of another program's beside them.
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY);
+         CREATE TABLE invoices (id INTEGER PRIMARY KEY);",
+    ] {
+        let db = TestDb::new();
+        {
+            let pool = sqlx::SqlitePool::connect(&format!("{}?mode=rwc", db.url()))
+                .await
+                .expect("creates");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(schema))
+                .execute(&pool)
+                .await
+                .expect("the foreign schema");
+            pool.close().await;
+        }
+        let before = std::fs::read(db.path()).expect("the file");
+        match Store::open(&db.settings()).await {
+            Err(Error::Fault(DatabaseFault::Foreign { why, .. })) => assert!(!why.is_empty()),
+            other => panic!("a foreign database was opened: {other:?}"),
+        }
+        let (code, stderr) = metricord(&db, &["export", "--output", "-"], None);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains("another program's database"), "{stderr}");
+        assert_eq!(
+            std::fs::read(db.path()).expect("the file"),
+            before,
+            "{schema}: the file changed"
+        );
+        let mut wal = db.path().into_os_string();
+        wal.push("-wal");
+        assert!(
+            !std::path::Path::new(&wal).exists(),
+            "{schema}: switched to WAL"
+        );
+    }
 }
