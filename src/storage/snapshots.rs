@@ -340,7 +340,7 @@ macro_rules! impl_snapshots {
                     )));
                 }
                 storable(snapshot.brand)?;
-                retrying!(async {
+                retrying!(self, async {
                     if let Some(logged) = Self::log_snapshot(self.writer(), snapshot).await? {
                         return Ok(logged);
                     }

@@ -42,6 +42,7 @@ fn the_benchmarks_run_every_workload_and_check_its_answers() {
         "weekly digest",
         "importing 1,500 CSV rows",
         "start to ready",
+        "time to each answer",
         "resident memory",
         "SEARCH s USING PRIMARY KEY (guild_id=? AND brand_id=? AND day>? AND day<?)",
     ] {

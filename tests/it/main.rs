@@ -7,6 +7,7 @@
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
 //! - `reliability`: the promises of RELIABILITY.md, one test (or a few) each.
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
+//! - `faults`: faults of the database and its disk: full, damaged, deleted, foreign, busy.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
@@ -22,6 +23,7 @@ mod collect;
 mod console;
 mod digest;
 mod discord;
+mod faults;
 mod operators;
 mod reliability;
 mod storage;
