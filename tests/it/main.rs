@@ -9,6 +9,7 @@
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `scale`: several bot processes of a few shards each sharing one PostgreSQL database.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
 //!
@@ -24,5 +25,6 @@ mod digest;
 mod discord;
 mod operators;
 mod reliability;
+mod scale;
 mod storage;
 mod support;
