@@ -423,3 +423,72 @@ async fn shard_flags_run_discords_recommended_count_and_refuse_what_cannot_work(
         assert!(log.contains(expected), "{args:?}: {log}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_logging_a_thousand_commands_each_into_one_server_store_every_write_once() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    // Both processes create the same brand and write the same days at once, one on each
+    // platform: the brand row and the server's data are what they contend for.
+    let day = |i: usize| {
+        (chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a day") - chrono::Days::new(i as u64))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let lines = |platform: &'static str| {
+        (0..1_000)
+            .map(|i| {
+                format!(
+                    "/ctr clicks:{} impressions:1000 brand:Acme platform:{platform} date:{}\n",
+                    i % 97,
+                    day(i)
+                )
+            })
+            .collect::<String>()
+    };
+    let guild = "77";
+    let (x, instagram) = (lines("x"), lines("instagram"));
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| db.console(&["--guild", guild], &x));
+        let second = scope.spawn(|| db.console(&["--guild", guild], &instagram));
+        (
+            first.join().expect("the first console"),
+            second.join().expect("the second console"),
+        )
+    });
+    for (out, err, code) in [first, second] {
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out.matches("Stored").count(), 1_000, "{out}");
+        for refusal in [
+            "unavailable",
+            "try again",
+            "serializ",
+            "deadlock",
+            "went wrong",
+        ] {
+            assert!(!out.to_lowercase().contains(refusal), "{refusal}: {out}");
+        }
+    }
+    let mut stored = db.stored(77).await;
+    stored.sort();
+    let mut expected: Vec<(String, String, String, String, i64)> = ["x", "instagram"]
+        .into_iter()
+        .flat_map(|platform| {
+            (0..1_000).flat_map(move |i| {
+                [("clicks", (i % 97) as i64), ("impressions", 1_000)].map(|(series, value)| {
+                    (
+                        day(i),
+                        "Acme".to_string(),
+                        platform.to_string(),
+                        series.to_string(),
+                        value,
+                    )
+                })
+            })
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(stored.len(), 4_000);
+    assert_eq!(stored, expected);
+}
