@@ -107,7 +107,8 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
     },
-    /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md).
+    /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md); with
+    /// --database postgres://..., on a fresh database of that server, dropped afterwards.
     Bench {
         /// Where the measured databases are made (and removed afterwards).
         #[arg(long, value_name = "DIR", default_value = "target/bench")]
