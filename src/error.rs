@@ -277,6 +277,9 @@ pub enum Error {
     TokenRejected,
     #[error("Discord: {0}")]
     Discord(String),
+    /// A command-line flag whose value cannot work, such as a shard range outside the total.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
     #[error("drawing a chart failed: {0}")]
     Chart(String),
 }
@@ -358,6 +361,7 @@ impl Error {
         match self {
             Error::User(_)
             | Error::Settings { .. }
+            | Error::Flag { .. }
             | Error::Read { .. }
             | Error::SqliteOnly { .. }
             | Error::TargetNotEmpty

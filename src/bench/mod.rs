@@ -1,4 +1,5 @@
-//! `metricord bench`: the performance targets, measured against SQLite itself.
+//! `metricord bench`: the performance targets, measured against SQLite itself, or with a
+//! `postgres://` database against that server (`postgres`).
 //!
 //! Each workload runs through the same code the bot runs (the dispatcher, the storage layer,
 //! the digest builder) on a database seeded with the demo data set, and where it makes sense
@@ -28,6 +29,7 @@ use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Sqlite, Store};
 
 mod collect;
 mod platforms;
+mod postgres;
 mod sqlite;
 
 pub use collect::{CollectPlan, run as collect};
@@ -116,6 +118,9 @@ fn ms(d: Duration) -> String {
 /// Runs every measurement in `folder` (a fresh database is made there) and returns the report
 /// in Markdown.
 pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<String> {
+    if settings.database.backend() == Ok(crate::settings::Backend::Postgres) {
+        return postgres::run(settings, plan).await;
+    }
     std::fs::create_dir_all(folder).map_err(|source| Error::Write {
         path: folder.to_path_buf(),
         source,
