@@ -16,6 +16,7 @@ use metricord::discord::{self, Connection, shards};
 use metricord::dispatcher::Dispatcher;
 use metricord::settings::Settings;
 use secrecy::SecretString;
+use sqlx::Connection as _;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -590,4 +591,43 @@ async fn four_processes_answer_250_concurrent_interactions_each_inside_three_sec
     for process in processes {
         process.stop().await;
     }
+}
+
+#[test]
+fn four_processes_starting_at_once_on_a_new_database_migrate_it_once() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    // Four real processes, each with its own connections, race to apply the migrations; sqlx's
+    // advisory lock lets one apply them and the others find them applied.
+    let outputs: Vec<(String, String, i32)> = std::thread::scope(|scope| {
+        let started: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| db.console(&[], "/ctr clicks:1 impressions:4\n")))
+            .collect();
+        started
+            .into_iter()
+            .map(|process| process.join().expect("a console process"))
+            .collect()
+    });
+    for (out, err, code) in outputs {
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("25.0%"), "{out}");
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let applied: Vec<(i64, bool)> = runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&db.url())
+            .await
+            .expect("connects");
+        let applied = sqlx::query_as("SELECT version, success FROM _sqlx_migrations")
+            .fetch_all(&mut conn)
+            .await
+            .expect("the migrations table");
+        conn.close().await.expect("closes");
+        applied
+    });
+    let expected = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .expect("the migrations")
+        .count();
+    assert_eq!(applied.len(), expected, "each migration once: {applied:?}");
+    assert!(applied.iter().all(|(_, success)| *success), "{applied:?}");
 }
