@@ -53,12 +53,6 @@ impl Shards {
     pub fn is_partial(&self) -> bool {
         self.first > 0 || self.last + 1 < self.total
     }
-
-    /// The shard that Discord sends a server's events to.
-    pub fn of_guild(guild_id: u64, total: u32) -> u32 {
-        // The remainder is below `total`, a u32.
-        ((guild_id >> 22) % u64::from(total.max(1))) as u32
-    }
 }
 
 impl fmt::Display for Shards {
@@ -116,7 +110,13 @@ impl Plan {
                 ));
             }
             None => return Ok(Shards::SINGLE),
-            Some(Total::Fixed(total)) => total,
+            Some(Total::Fixed(total)) if (1..=MAX_TOTAL).contains(&total) => total,
+            Some(Total::Fixed(total)) => {
+                return Err(flag(
+                    "--total-shards",
+                    &format!("{total} is not a number of shards from 1 to {MAX_TOTAL}"),
+                ));
+            }
             Some(Total::Auto) => {
                 let total = recommended().await?;
                 if !(1..=MAX_TOTAL).contains(&total) {
@@ -238,6 +238,15 @@ mod tests {
         );
         let zero = resolve(plan(None, Some("auto")), Backend::Postgres, 0).await;
         assert!(zero.unwrap_err().to_string().contains("--total-shards"));
+        let built = Plan {
+            range: None,
+            total: Some(Total::Fixed(0)),
+        };
+        let err = resolve(built, Backend::Postgres, 0).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("--total-shards: 0 is not"),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -288,12 +297,5 @@ mod tests {
         assert!(!whole.unwrap().is_partial());
         let partial = resolve(plan(Some("0-3"), Some("8")), Backend::Postgres, 0).await;
         assert!(partial.unwrap().is_partial());
-    }
-
-    #[test]
-    fn a_guild_belongs_to_the_shard_of_its_ids_timestamp_bits() {
-        assert_eq!(Shards::of_guild(197_038_439_483_310_086, 1), 0);
-        assert_eq!(Shards::of_guild(3 << 22, 4), 3);
-        assert_eq!(Shards::of_guild((5 << 22) | 0x3f_ffff, 4), 1);
     }
 }

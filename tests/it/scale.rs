@@ -16,6 +16,7 @@ use metricord::discord::{self, Connection, shards};
 use metricord::dispatcher::Dispatcher;
 use metricord::settings::Settings;
 use secrecy::SecretString;
+use sqlx::Connection as _;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -491,4 +492,142 @@ async fn two_processes_logging_a_thousand_commands_each_into_one_server_store_ev
     expected.sort();
     assert_eq!(stored.len(), 4_000);
     assert_eq!(stored, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_answer_250_concurrent_interactions_each_inside_three_seconds() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let fake = FakeDiscord::start().await;
+    fake.set_guilds(guilds());
+    let now = Utc::now();
+    let mut processes = Vec::new();
+    for shard in 0..4 {
+        let token = format!("token-{shard}");
+        processes.push(InProcess::start(&fake, &db, &token, (shard, shard), 4, now).await);
+    }
+    fake.wait_shards(4, SHARDS_BOUND).await;
+
+    // 250 for each process: on each of its two servers, half writes on days of their own,
+    // half calculators; all sent before the first answer is awaited.
+    let per_process = 250;
+    let mut sent = Vec::with_capacity(4 * per_process);
+    for i in 0..4 * per_process {
+        let guild = guilds()[i % 8];
+        let builder = if i % 2 == 0 {
+            let day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("a day")
+                + chrono::Duration::days((i / 8) as i64);
+            interaction("mentions").options(vec![
+                opt("mentions", i as u64),
+                opt("brand", "Acme"),
+                opt("date", day.to_string()),
+            ])
+        } else {
+            interaction("ctr").options(vec![
+                opt("clicks", (i % 97) as u64),
+                opt("impressions", 1000),
+            ])
+        };
+        let builder = builder.guild(Some(guild)).channel(channel_of(guild));
+        fake.dispatch("INTERACTION_CREATE", builder.build()).await;
+        sent.push((std::time::Instant::now(), guild, builder));
+    }
+    let mut latencies = Vec::with_capacity(sent.len());
+    let mut deferred = Vec::new();
+    for (at, guild, builder) in &sent {
+        let callback = format!(
+            "/api/v10/interactions/{}/{}/callback",
+            builder.id(),
+            builder.token()
+        );
+        let answer = fake.wait_for_request(|r| r.path == callback).await;
+        assert_eq!(
+            answer.authorization,
+            format!("Bot token-{}", shard_of(*guild)),
+            "answered by the process of the server's shard"
+        );
+        let content = answer.json.to_string();
+        assert!(
+            !content.contains("went wrong") && !content.contains("try again"),
+            "{content}"
+        );
+        latencies.push(answer.at.saturating_duration_since(*at));
+        if answer.json["type"] == 5 {
+            deferred.push(builder.token());
+        }
+    }
+    for token in &deferred {
+        let original = format!("/api/v10/webhooks/1000/{token}/messages/@original");
+        fake.wait_for_request(|r| r.path == original).await;
+    }
+    latencies.sort();
+    let total = latencies.len();
+    let (p50, p99, max) = (
+        latencies[total / 2],
+        latencies[total * 99 / 100],
+        latencies[total - 1],
+    );
+    println!(
+        "4 processes x {per_process} interactions: first answers p50 {p50:?}, p99 {p99:?}, max {max:?}, {} deferred",
+        deferred.len()
+    );
+    assert!(
+        max < Duration::from_secs(3),
+        "the slowest first answer took {max:?}"
+    );
+    for (k, guild) in guilds().into_iter().enumerate() {
+        let writes = sent
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, g, _))| *g == guild && i % 2 == 0)
+            .count();
+        assert_eq!(
+            db.stored(guild).await.len(),
+            writes,
+            "server {k}: every write stored exactly once"
+        );
+    }
+    for process in processes {
+        process.stop().await;
+    }
+}
+
+#[test]
+fn four_processes_starting_at_once_on_a_new_database_migrate_it_once() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    // Four real processes, each with its own connections, race to apply the migrations; sqlx's
+    // advisory lock lets one apply them and the others find them applied.
+    let outputs: Vec<(String, String, i32)> = std::thread::scope(|scope| {
+        let started: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| db.console(&[], "/ctr clicks:1 impressions:4\n")))
+            .collect();
+        started
+            .into_iter()
+            .map(|process| process.join().expect("a console process"))
+            .collect()
+    });
+    for (out, err, code) in outputs {
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("25.0%"), "{out}");
+    }
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let applied: Vec<(i64, bool)> = runtime.block_on(async {
+        let mut conn = sqlx::PgConnection::connect(&db.url())
+            .await
+            .expect("connects");
+        let applied = sqlx::query_as("SELECT version, success FROM _sqlx_migrations")
+            .fetch_all(&mut conn)
+            .await
+            .expect("the migrations table");
+        conn.close().await.expect("closes");
+        applied
+    });
+    let expected = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"))
+        .expect("the migrations")
+        .count();
+    assert_eq!(applied.len(), expected, "each migration once: {applied:?}");
+    assert!(applied.iter().all(|(_, success)| *success), "{applied:?}");
 }
