@@ -9,6 +9,7 @@
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `views`: what `/compare` lists and what `/trend` hands the chart renderer, value by value.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
 //!
@@ -26,3 +27,4 @@ mod operators;
 mod reliability;
 mod storage;
 mod support;
+mod views;
