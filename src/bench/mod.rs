@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::period::Period;
 use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
-use crate::storage::{AGGREGATE, PREVIOUS_VALUE, Sqlite, Store};
+use crate::storage::{AGGREGATE, HISTORY, Sqlite, Store};
 
 mod collect;
 mod platforms;
@@ -44,8 +44,10 @@ pub struct Plan {
 }
 
 const GUILD: u64 = 1;
-/// Rounds the logging comparison alternates between metricord and C SQLite.
-const ROUNDS: usize = 5;
+/// Rounds the logging comparison alternates between metricord and C SQLite: many short ones,
+/// so that a slow spell of the shared disk (another process's fsyncs) weighs on both sides
+/// alike; with five, one side could take most of a spell and the ratio swung from 50% to 130%.
+const ROUNDS: usize = 20;
 const IMPORT_GUILD: u64 = 2;
 
 /// Latencies of one workload.
@@ -116,10 +118,12 @@ fn ms(d: Duration) -> String {
 /// Runs every measurement in `folder` (a fresh database is made there) and returns the report
 /// in Markdown.
 pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<String> {
-    std::fs::create_dir_all(folder).map_err(|source| Error::Write {
-        path: folder.to_path_buf(),
-        source,
-    })?;
+    tokio::fs::create_dir_all(folder)
+        .await
+        .map_err(|source| Error::Write {
+            path: folder.to_path_buf(),
+            source,
+        })?;
     let database = DatabaseSettings {
         url: format!("sqlite://{}", folder.join("bench.db").display()),
         ..settings.database.clone()
@@ -419,7 +423,7 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
     writeln!(out, "\nQuery plans of the hot queries:\n").ok();
     for (name, sql) in [
         ("aggregate", AGGREGATE.sqlite),
-        ("previous value", PREVIOUS_VALUE),
+        ("history (previous values and competitors)", HISTORY.sqlite),
     ] {
         let plan = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
             .bind("2026-01-01")
