@@ -6,7 +6,8 @@
 //! last, largest), and the metric's plugin turns the totals into its value and words. So a new
 //! plugin appears in every question without a line changed here. Across platforms, a brand's
 //! totals are the sum of its platforms' totals (its audience is the sum of its followers on
-//! each platform).
+//! each platform), except a series aggregated by its largest day: that is the largest day of
+//! the platforms' daily sums, a day that happened.
 
 use std::collections::BTreeMap;
 
@@ -101,27 +102,31 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     // The two periods are read on two connections at once.
     let ids = [brand.id];
     let (now, before) = tokio::try_join!(
-        by_platform(ctx, &ids, period, platform, None),
-        by_platform(ctx, &ids, period.previous(), platform, None),
+        breakdown(ctx, &ids, period, platform, None),
+        breakdown(ctx, &ids, period.previous(), platform, None),
     )?;
     let mut fields = Vec::new();
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
-        let platforms: Vec<&String> = now.keys().map(|(_, p)| p).collect();
-        if platforms.len() > 1 {
-            let (now, before) = (across(&now), across(&before));
-            if let Some(line) = report_line(
+        let platforms: Vec<&String> = now.platforms.keys().map(|(_, p)| p).collect();
+        if platforms.len() > 1
+            && let Some(line) = report_line(
                 plugin,
                 "All platforms",
-                now.get(&brand.id),
-                before.get(&brand.id),
-            ) {
-                lines.push(line);
-            }
+                now.brands.get(&brand.id),
+                before.brands.get(&brand.id),
+            )
+        {
+            lines.push(line);
         }
         for platform in platforms {
             let key = (brand.id, platform.clone());
-            if let Some(line) = report_line(plugin, platform, now.get(&key), before.get(&key)) {
+            if let Some(line) = report_line(
+                plugin,
+                platform,
+                now.platforms.get(&key),
+                before.platforms.get(&key),
+            ) {
                 lines.push(line);
             }
         }
@@ -164,8 +169,9 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let (scope, brands) = ctx.scope(options.text("landscape")).await?;
     let period = period(ctx, options)?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let totals =
-        across(&by_platform(ctx, &ids, period, options.text("platform"), Some(plugin)).await?);
+    let totals = breakdown(ctx, &ids, period, options.text("platform"), Some(plugin))
+        .await?
+        .brands;
     let mut ranked: Vec<(&Brand, Summary)> = brands
         .iter()
         .filter_map(|b| Some((b, plugin.summarize(totals.get(&b.id)?)?)))
@@ -380,6 +386,50 @@ pub fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
     })
 }
 
+/// Brands' totals over a period, per platform and across platforms.
+#[derive(Debug, Default)]
+pub struct Breakdown {
+    pub platforms: BTreeMap<(i64, String), Totals>,
+    pub brands: BTreeMap<i64, Totals>,
+}
+
+/// Each brand's totals over `period`, on each platform (or only `platform`) and across them: of
+/// every series, or only of `plugin`'s.
+pub async fn breakdown(
+    ctx: &Context<'_>,
+    brands: &[i64],
+    period: Period,
+    platform: Option<&str>,
+    plugin: Option<&dyn Plugin>,
+) -> Result<Breakdown> {
+    let mut peaked: Vec<&str> = match plugin {
+        Some(plugin) => plugin.series().to_vec(),
+        None => ctx
+            .registry
+            .plugins()
+            .flat_map(|p| p.series().iter().copied())
+            .collect(),
+    }
+    .into_iter()
+    .filter(|s| s.aggregate == Aggregate::Max)
+    .map(|s| s.name)
+    .collect();
+    peaked.sort_unstable();
+    peaked.dedup();
+    let peaks = async {
+        if peaked.is_empty() {
+            return Ok(Vec::new());
+        }
+        ctx.store
+            .peaks(ctx.guild_id, brands, period, platform, &peaked)
+            .await
+    };
+    let (platforms, peaks) =
+        tokio::try_join!(by_platform(ctx, brands, period, platform, plugin), peaks)?;
+    let brands = across(ctx.registry, &platforms, peaks);
+    Ok(Breakdown { platforms, brands })
+}
+
 /// Each brand's totals on each platform over `period`: of every series, or only of
 /// `plugin`'s.
 pub async fn by_platform(
@@ -417,15 +467,33 @@ pub fn totals(registry: &Registry, rows: Vec<Aggregated>) -> BTreeMap<(i64, Stri
     out
 }
 
-/// Each brand's totals across its platforms: the sum of its platforms' totals.
-pub fn across(by_platform: &BTreeMap<(i64, String), Totals>) -> BTreeMap<i64, Totals> {
-    let mut out: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
+/// Each brand's totals across its platforms: the sum of its platforms' totals, except for a
+/// series aggregated by its largest day, whose value is its largest daily sum over platforms
+/// (`peaks`, as [`crate::storage::Snapshots::peaks`] gives them): each platform's best day
+/// may fall on a different day, and their sum is a day that never happened.
+pub fn across(
+    registry: &Registry,
+    by_platform: &BTreeMap<(i64, String), Totals>,
+    peaks: Vec<(i64, String, i64)>,
+) -> BTreeMap<i64, Totals> {
+    let mut parts: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
     for ((brand, _), totals) in by_platform {
-        out.entry(*brand).or_default().push(totals);
+        parts.entry(*brand).or_default().push(totals);
     }
-    out.into_iter()
+    let mut out: BTreeMap<i64, Totals> = parts
+        .into_iter()
         .map(|(brand, parts)| (brand, sum_totals(parts.into_iter())))
-        .collect()
+        .collect();
+    for (brand, series, peak) in peaks {
+        let (Some(rule), Some(totals)) = (registry.series(&series), out.get_mut(&brand)) else {
+            continue;
+        };
+        if rule.aggregate == Aggregate::Max {
+            let days = totals.days(rule.name).unwrap_or(0);
+            totals.insert(rule.name, peak, days);
+        }
+    }
+    out
 }
 
 pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
@@ -495,6 +563,29 @@ mod tests {
         assert!(overlaps(&a, &summary(3.4, Some((3.2, 3.6)))));
         assert!(!overlaps(&a, &summary(4.0, Some((3.6, 4.4)))));
         assert!(!overlaps(&a, &summary(3.0, None)));
+    }
+
+    #[test]
+    fn a_largest_day_across_platforms_is_the_largest_daily_sum_and_other_series_add_up() {
+        let names: Vec<String> = crate::plugins::names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let registry = Registry::new(&names);
+        let mut x = Totals::default();
+        x.insert("reach", 100, 2);
+        x.insert("followers", 1_000, 2);
+        let mut instagram = Totals::default();
+        instagram.insert("reach", 300, 2);
+        instagram.insert("followers", 3_000, 1);
+        let platforms = BTreeMap::from([
+            ((1, "x".to_string()), x),
+            ((1, "instagram".to_string()), instagram),
+        ]);
+        let brands = across(&registry, &platforms, vec![(1, "reach".to_string(), 350)]);
+        assert_eq!(brands[&1].get("reach"), Some(350));
+        assert_eq!(brands[&1].get("followers"), Some(4_000));
+        assert_eq!(brands[&1].days("reach"), Some(2));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::{across, benchmark_value, by_platform, change_text, format_value, gap_text};
+use crate::analysis::{benchmark_value, breakdown, change_text, format_value, gap_text};
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
 use crate::error::{Error, Result};
@@ -71,12 +71,12 @@ pub async fn for_guild(
 pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
     let (scope, brands) = ctx.scope(landscape).await?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let (now_platforms, before) = tokio::try_join!(
-        by_platform(ctx, &ids, week, None, None),
-        by_platform(ctx, &ids, week.previous(), None, None),
+    let (now, before) = tokio::try_join!(
+        breakdown(ctx, &ids, week, None, None),
+        breakdown(ctx, &ids, week.previous(), None, None),
     )?;
-    let now = across(&now_platforms);
-    let before = across(&before);
+    let now_platforms = now.platforms;
+    let (now, before) = (now.brands, before.brands);
     let standings: Vec<Standing> = ctx
         .registry
         .plugins()
@@ -105,7 +105,10 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
             .filter_map(|s| brand_field(ctx, s, brand, &all, &now_platforms))
             .collect();
         let description = if fields.is_empty() {
-            format!("{} logged no data this week.", brand.name)
+            format!(
+                "{} logged no data from {} to {}.",
+                brand.name, week.from, week.to
+            )
         } else {
             String::new()
         };
@@ -151,6 +154,15 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         attachments,
         ephemeral: false,
     })
+}
+
+/// What a preview covers and why today is not in it: a digest posted now reports the seven
+/// whole days before it, so numbers logged for today wait for the next one.
+pub fn preview_note(week: Period, today: chrono::NaiveDate) -> String {
+    format!(
+        "A digest posted now covers the 7 days before today, {} to {}; numbers logged for today ({today}) go into the next one.",
+        week.from, week.to
+    )
 }
 
 /// A label inside a sentence: "Engagement rate" becomes "engagement rate", "CTR" stays.
@@ -333,7 +345,7 @@ fn highlights(brands: &[Brand], standings: &[Standing<'_>], competitors: &[&Bran
         .map(|b| b.name.as_str())
         .collect();
     if !silent.is_empty() {
-        lines.push(format!("No data this week: {}", silent.join(", ")));
+        lines.push(format!("No data in the week: {}", silent.join(", ")));
     }
     if lines.is_empty() {
         lines.push("Nothing logged this week or the week before.".to_string());

@@ -53,6 +53,8 @@ pub struct DatabaseSettings {
     /// connection in PostgreSQL. Past it the command is answered "try again".
     pub busy_timeout_ms: u64,
     pub max_connections: u32,
+    /// SQLite only: whether the file is checked for damage before the bot starts on it.
+    pub integrity_check: IntegrityCheck,
 }
 
 /// The URL's password never reaches a log: settings are logged and compared through `Debug`.
@@ -63,6 +65,7 @@ impl std::fmt::Debug for DatabaseSettings {
             .field("synchronous", &self.synchronous)
             .field("busy_timeout_ms", &self.busy_timeout_ms)
             .field("max_connections", &self.max_connections)
+            .field("integrity_check", &self.integrity_check)
             .finish()
     }
 }
@@ -312,6 +315,27 @@ impl std::fmt::Display for Synchronous {
     }
 }
 
+/// Whether a SQLite file is checked for damage at start (`PRAGMA quick_check`, bounded in
+/// time): "off" is for databases so large that even a bounded check is too slow a start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrityCheck {
+    Quick,
+    Off,
+}
+
+impl<'de> Deserialize<'de> for IntegrityCheck {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<IntegrityCheck, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match text.as_str() {
+            "quick" => Ok(IntegrityCheck::Quick),
+            "off" => Ok(IntegrityCheck::Off),
+            _ => Err(serde::de::Error::custom(format!(
+                "database.integrity_check is \"{text}\"; use \"quick\" or \"off\""
+            ))),
+        }
+    }
+}
+
 fn timezone<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
     let text = String::deserialize(deserializer)?;
     Tz::from_str(text.trim()).map_err(|_| {
@@ -399,6 +423,7 @@ impl Default for DatabaseSettings {
             synchronous: Synchronous::Full,
             busy_timeout_ms: 5_000,
             max_connections: 8,
+            integrity_check: IntegrityCheck::Quick,
         }
     }
 }

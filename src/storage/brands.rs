@@ -235,7 +235,7 @@ macro_rules! impl_brands {
                 storable(name)?;
                 landscape.map(storable).transpose()?;
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let (brand_id, created) =
                         Self::find_or_create_brand(&mut tx, guild, name, at).await?;
@@ -273,7 +273,7 @@ macro_rules! impl_brands {
             async fn rename_brand(&self, guild_id: u64, brand: &Brand, to: &str) -> Result<()> {
                 storable(to)?;
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     if let Some((id, existing)) = Self::find_brand(&mut tx, guild, to).await?
                         && id != brand.id
@@ -304,7 +304,7 @@ macro_rules! impl_brands {
 
             async fn remove_brand(&self, guild_id: u64, brand: &Brand) -> Result<u64> {
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let removed = sqlx::query("DELETE FROM snapshots WHERE guild_id = $1 AND brand_id = $2")
                         .bind(guild)
@@ -333,7 +333,7 @@ macro_rules! impl_brands {
                     return Ok(false);
                 }
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let left = sqlx::query(
                         "DELETE FROM landscape_brands WHERE brand_id = $1

@@ -118,7 +118,7 @@ macro_rules! impl_imports {
                     storable(name)?;
                 }
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let mut ids = Vec::with_capacity(batch.brands.len());
                     let mut brands_created = Vec::new();

@@ -107,6 +107,19 @@ pub trait Snapshots: Send + Sync {
         series: Option<&[&str]>,
     ) -> Result<Vec<Aggregated>>;
 
+    /// Each `series` of `brands` summed over platforms (or only `platform`) day by day, and the
+    /// largest of those daily sums over `period`, as `(brand, series, peak)`: what a series
+    /// aggregated by its largest day adds up to across platforms, since each platform's
+    /// largest day may fall on a different day.
+    async fn peaks(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+        series: &[&str],
+    ) -> Result<Vec<(i64, String, i64)>>;
+
     /// Every stored value of `brands` over `period` for the given series, oldest first.
     async fn values(
         &self,
@@ -243,6 +256,25 @@ const SUGGEST_LANDSCAPES: Dialects = Dialects {
         ORDER BY strpos(name_key, $2) <> 1, name_key LIMIT $3",
 };
 
+/// The largest daily sum over platforms: `$1` guild, `$2` brands, `$3`..`$4` the period, `$5` a
+/// platform or NULL, `$6` series.
+const PEAKS: Dialects = Dialects {
+    sqlite: "SELECT brand_id, series, MAX(total) FROM (
+          SELECT brand_id, series, SUM(value) AS total FROM snapshots
+          WHERE guild_id = $1 AND brand_id IN (SELECT value FROM json_each($2))
+            AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+            AND series IN (SELECT value FROM json_each($6))
+          GROUP BY brand_id, series, day) daily
+        GROUP BY brand_id, series",
+    postgres: "SELECT brand_id, series, MAX(total) FROM (
+          SELECT brand_id, series, CAST(SUM(value) AS BIGINT) AS total FROM snapshots
+          WHERE guild_id = $1 AND brand_id = ANY($2)
+            AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+            AND series = ANY($6)
+          GROUP BY brand_id, series, day) daily
+        GROUP BY brand_id, series",
+};
+
 /// `$1` guild, `$2` brands, `$3`..`$4` the period, `$5` a platform or NULL, `$6` series.
 const VALUES: Dialects = Dialects {
     sqlite: "SELECT brand_id, platform, series, day, value FROM snapshots
@@ -334,7 +366,7 @@ macro_rules! impl_snapshots {
                     )));
                 }
                 storable(snapshot.brand)?;
-                retrying!(async {
+                retrying!(self, async {
                     if let Some(logged) = Self::log_snapshot(self.writer(), snapshot).await? {
                         return Ok(logged);
                     }
@@ -455,6 +487,25 @@ macro_rules! impl_snapshots {
                     .bind(Self::ids(brands))
                     .bind(platform)
                     .bind(series.map(Self::names))
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn peaks(
+                &self,
+                guild_id: u64,
+                brands: &[i64],
+                period: Period,
+                platform: Option<&str>,
+                series: &[&str],
+            ) -> Result<Vec<(i64, String, i64)>> {
+                Ok(sqlx::query_as(Self::pick(&PEAKS))
+                    .bind(guild(guild_id))
+                    .bind(Self::ids(brands))
+                    .bind(period.from)
+                    .bind(period.to)
+                    .bind(platform)
+                    .bind(Self::names(series))
                     .fetch_all(self.reader())
                     .await?)
             }

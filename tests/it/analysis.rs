@@ -651,3 +651,31 @@ async fn a_setup_row_that_cannot_be_read_stores_nothing_and_says_why() {
     }
     assert!(out.contains("No brands yet"), "{out}");
 }
+
+on_both_backends!(#[tokio::test] async fn reach_across_platforms_is_the_largest_day_of_the_sum_not_each_platforms_best_added);
+async fn reach_across_platforms_is_the_largest_day_of_the_sum_not_each_platforms_best_added(
+    db: TestDb,
+) {
+    // x peaks on the 1st (1,000), instagram on the 2nd (3,000): their best days added make
+    // 4,000, a day that never happened; the best day of both together is the 2nd, 3,200.
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /brand add name:Bold landscape:coffee competitor:true\n\
+         /reach reach:1000 brand:Acme platform:x date:2026-11-01\n\
+         /reach reach:500 brand:Acme platform:instagram date:2026-11-01\n\
+         /reach reach:200 brand:Acme platform:x date:2026-11-02\n\
+         /reach reach:3000 brand:Acme platform:instagram date:2026-11-02\n\
+         /reach reach:3100 brand:Bold platform:x date:2026-11-02\n\
+         /report brand:Acme period:2026-11-01..2026-11-02\n\
+         /compare metric:reach landscape:coffee period:2026-11-01..2026-11-02\n",
+    );
+    assert!(
+        out.contains("All platforms: 3,200 (largest daily figure)"),
+        "{out}"
+    );
+    assert!(!out.contains("4,000"), "{out}");
+    let acme = out.find("1. Acme — 3,200").expect(&out);
+    let bold = out.find("2. Bold (competitor) — 3,100").expect(&out);
+    assert!(acme < bold, "{out}");
+}
