@@ -75,27 +75,14 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     let chart_title = format!("{} · {title}", plugin.label());
-    let chart = Chart {
-        metric: plugin.label().to_string(),
-        unit: plugin.unit(),
-        scope: title,
-        platform: platform.map(str::to_string),
-        period,
-        step: if period.days() <= DAILY_POINTS_UP_TO {
-            Step::Day
-        } else {
-            Step::Week
-        },
-        lines,
+    let chart = trend_chart(plugin, title, platform, period, lines);
+    let step = match chart.step {
+        Step::Day => "day",
+        Step::Week => "week",
     };
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
-    let step = if period.days() <= DAILY_POINTS_UP_TO {
-        "day"
-    } else {
-        "week"
-    };
     Ok(Reply {
         embeds: vec![Embed {
             title: chart_title,
@@ -108,6 +95,30 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }],
         ..Reply::default()
     })
+}
+
+/// What `/trend` hands the chart renderer: the metric in its unit, whose lines, the period and
+/// one point per day, or per week for long periods.
+pub fn trend_chart(
+    plugin: &dyn Plugin,
+    scope: String,
+    platform: Option<&str>,
+    period: Period,
+    lines: Vec<Line>,
+) -> Chart {
+    Chart {
+        metric: plugin.label().to_string(),
+        unit: plugin.unit(),
+        scope,
+        platform: platform.map(str::to_string),
+        period,
+        step: if period.days() <= DAILY_POINTS_UP_TO {
+            Step::Day
+        } else {
+            Step::Week
+        },
+        lines,
+    }
 }
 
 /// The chart's lines: per brand (across platforms, or the one platform asked for), or per

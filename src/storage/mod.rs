@@ -43,7 +43,7 @@ pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
-    AGGREGATE, Aggregated, Logged, NewSnapshot, PREVIOUS_VALUE, Snapshots, Source, Stored,
+    AGGREGATE, Aggregated, HISTORY, Logged, NewSnapshot, Snapshots, Source, Stored,
 };
 pub use sqlite::Sqlite;
 pub use transfer::{

@@ -10,6 +10,7 @@
 //! - `faults`: faults of the database and its disk: full, damaged, deleted, foreign, busy.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `views`: what `/compare` lists and what `/trend` hands the chart renderer, value by value.
 //! - `scale`: several bot processes of a few shards each sharing one PostgreSQL database.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
@@ -30,3 +31,4 @@ mod reliability;
 mod scale;
 mod storage;
 mod support;
+mod views;
