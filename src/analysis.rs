@@ -140,9 +140,17 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             brand.name, period.from, period.to
         )));
     }
+    let mut description = format!("{period}, each against the {} days before.", period.days());
+    let platforms: Vec<&str> = now.platforms.keys().map(|(_, p)| p.as_str()).collect();
+    if platforms.len() > 1 && platforms.contains(&crate::command::DEFAULT_PLATFORM) {
+        description.push_str(&format!(
+            "\nAll platforms includes {}: numbers logged without a `platform`.",
+            crate::command::DEFAULT_PLATFORM
+        ));
+    }
     Ok(Reply::embed(Embed {
         title: format!("Report · {}", brand.name),
-        description: format!("{period}, each against the {} days before.", period.days()),
+        description,
         fields,
         footer: None,
     }))

@@ -259,7 +259,7 @@ mod tests {
         assert!(
             reply.embeds[0].fields[0]
                 .value
-                .ends_with("2026-11-29 (new brand)"),
+                .contains("2026-11-29 (new brand)"),
             "{reply:?}"
         );
     }

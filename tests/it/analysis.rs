@@ -679,3 +679,24 @@ async fn reach_across_platforms_is_the_largest_day_of_the_sum_not_each_platforms
     let bold = out.find("2. Bold (competitor) — 3,100").expect(&out);
     assert!(acme < bold, "{out}");
 }
+
+on_both_backends!(#[tokio::test] async fn numbers_logged_without_a_platform_are_said_to_go_to_other_and_into_the_totals);
+async fn numbers_logged_without_a_platform_are_said_to_go_to_other_and_into_the_totals(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:40 brand:Acme date:2026-11-01\n\
+         /mentions mentions:60 brand:Acme platform:x date:2026-11-01\n\
+         /report brand:Acme period:2026-11-01..2026-11-02\n",
+    );
+    assert!(
+        out.contains(
+            "No platform given: stored as other, which counts in the brand's all-platform totals."
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("No platform given").count(), 1, "{out}");
+    assert!(
+        out.contains("All platforms includes other: numbers logged without a platform."),
+        "{out}"
+    );
+}
