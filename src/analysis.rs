@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
-use crate::numbers::{change, percent, thousands};
+use crate::numbers::{change, percent, plural, thousands};
 use crate::period::Period;
 use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
@@ -140,7 +140,14 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             brand.name, period.from, period.to
         )));
     }
-    let mut description = format!("{period}, each against the {} days before.", period.days());
+    let mut description = format!(
+        "{period}, each against the {} before.",
+        plural(period.days() as usize, "day", "days")
+    );
+    let text: String = fields.iter().map(|f| f.value.as_str()).collect();
+    if text.contains(NEW) {
+        description.push_str(&format!("\n{}", new_note()));
+    }
     let platforms: Vec<&str> = now.platforms.keys().map(|(_, p)| p.as_str()).collect();
     if platforms.len() > 1 && platforms.contains(&crate::command::DEFAULT_PLATFORM) {
         description.push_str(&format!(
@@ -520,10 +527,19 @@ fn brands_count(n: usize) -> String {
     }
 }
 
+/// The change of a value with no data the period before; [`new_note`] explains it once per
+/// reply rather than on every line.
+pub const NEW: &str = "new";
+
+/// What [`NEW`] means, said once.
+pub fn new_note() -> String {
+    format!("{NEW}: no data the period before to compare with.")
+}
+
 /// How a value changed from the period before: relative for counts, in points for rates.
 pub fn change_text(before: Option<&Summary>, now: &Summary) -> String {
     let Some(before) = before else {
-        return "new (no data the period before)".to_string();
+        return NEW.to_string();
     };
     match now.unit {
         Unit::Count => change(before.value as i64, now.value as i64),
@@ -604,6 +620,6 @@ mod tests {
             change_text(Some(&summary(2.0, None)), &summary(2.5, None)),
             "+0.50 pts"
         );
-        assert!(change_text(None, &summary(2.5, None)).starts_with("new"));
+        assert_eq!(change_text(None, &summary(2.5, None)), "new");
     }
 }

@@ -700,3 +700,19 @@ async fn numbers_logged_without_a_platform_are_said_to_go_to_other_and_into_the_
         "{out}"
     );
 }
+
+on_both_backends!(#[tokio::test] async fn a_long_report_says_what_new_means_once_and_counts_days_in_words);
+async fn a_long_report_says_what_new_means_once_and_counts_days_in_words(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:40 brand:Acme platform:x date:2026-11-01\n\
+         /mentions mentions:50 brand:Acme platform:instagram date:2026-11-01\n\
+         /potential-reach followers:17 brand:Acme platform:x date:2026-11-01\n\
+         /report brand:Acme period:2026-11-01..2026-11-01\n",
+    );
+    assert!(out.contains("Potential reach 17\n"), "{out}");
+    assert!(!out.contains("17 (17)"), "{out}");
+    assert!(out.contains("each against the 1 day before."), "{out}");
+    assert!(out.contains("x: 40 · new"), "{out}");
+    assert_eq!(out.matches("no data the period before").count(), 1, "{out}");
+}
