@@ -156,7 +156,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         ));
     }
     Ok(Reply::embed(Embed {
-        title: format!("Report · {}", brand.name),
+        title: heading("Report", &brand.name, platform),
         description,
         fields,
         footer: None,
@@ -241,7 +241,7 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         lines.push(format!("No data: {}", missing.join(", ")));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {scope}", plugin.label()),
+        title: heading(plugin.label(), &scope, options.text("platform")),
         description: lines.join("\n"),
         fields: vec![Field::new(
             "Average",
@@ -370,7 +370,11 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {} against benchmarks", plugin.label(), brand.name),
+        title: heading(
+            &format!("{} against benchmarks", plugin.label()),
+            &brand.name,
+            platform,
+        ),
         description: format!("{period}."),
         fields,
         footer: None,
@@ -517,6 +521,16 @@ pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
         sum.add(part);
     }
     sum
+}
+
+/// A reply's title: what it shows, whose numbers, and the platform when narrowed to one, so a
+/// filtered view is never titled as if it covered every platform. The period is in each
+/// reply's description or footer.
+pub fn heading(what: &str, scope: &str, platform: Option<&str>) -> String {
+    match platform {
+        Some(platform) => format!("{what} · {scope} · {platform}"),
+        None => format!("{what} · {scope}"),
+    }
 }
 
 fn brands_count(n: usize) -> String {

@@ -74,7 +74,6 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             period.to
         )));
     }
-    let chart_title = format!("{} · {title}", plugin.label());
     let chart = Chart {
         metric: plugin.label().to_string(),
         unit: plugin.unit(),
@@ -88,6 +87,8 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         },
         lines,
     };
+    // The embed is titled as the chart is, filters and all.
+    let chart_title = chart.title();
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
