@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
-use crate::numbers::{change, percent, thousands};
+use crate::numbers::{change, percent, plural, thousands};
 use crate::period::Period;
 use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
@@ -140,9 +140,24 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             brand.name, period.from, period.to
         )));
     }
+    let mut description = format!(
+        "{period}, each against the {} before.",
+        plural(period.days() as usize, "day", "days")
+    );
+    let text: String = fields.iter().map(|f| f.value.as_str()).collect();
+    if text.contains(NEW) {
+        description.push_str(&format!("\n{}", new_note()));
+    }
+    let platforms: Vec<&str> = now.platforms.keys().map(|(_, p)| p.as_str()).collect();
+    if platforms.len() > 1 && platforms.contains(&crate::command::DEFAULT_PLATFORM) {
+        description.push_str(&format!(
+            "\nAll platforms includes {}: numbers logged without a `platform`.",
+            crate::command::DEFAULT_PLATFORM
+        ));
+    }
     Ok(Reply::embed(Embed {
-        title: format!("Report · {}", brand.name),
-        description: format!("{period}, each against the {} days before.", period.days()),
+        title: heading("Report", &brand.name, platform),
+        description,
         fields,
         footer: None,
     }))
@@ -226,7 +241,7 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         lines.push(format!("No data: {}", missing.join(", ")));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {scope}", plugin.label()),
+        title: heading(plugin.label(), &scope, options.text("platform")),
         description: lines.join("\n"),
         fields: vec![Field::new(
             "Average",
@@ -355,7 +370,11 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {} against benchmarks", plugin.label(), brand.name),
+        title: heading(
+            &format!("{} against benchmarks", plugin.label()),
+            &brand.name,
+            platform,
+        ),
         description: format!("{period}."),
         fields,
         footer: None,
@@ -504,6 +523,16 @@ pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
     sum
 }
 
+/// A reply's title: what it shows, whose numbers, and the platform when narrowed to one, so a
+/// filtered view is never titled as if it covered every platform. The period is in each
+/// reply's description or footer.
+pub fn heading(what: &str, scope: &str, platform: Option<&str>) -> String {
+    match platform {
+        Some(platform) => format!("{what} · {scope} · {platform}"),
+        None => format!("{what} · {scope}"),
+    }
+}
+
 fn brands_count(n: usize) -> String {
     if n == 1 {
         "1 brand".to_string()
@@ -512,10 +541,19 @@ fn brands_count(n: usize) -> String {
     }
 }
 
+/// The change of a value with no data the period before; [`new_note`] explains it once per
+/// reply rather than on every line.
+pub const NEW: &str = "new";
+
+/// What [`NEW`] means, said once.
+pub fn new_note() -> String {
+    format!("{NEW}: no data the period before to compare with.")
+}
+
 /// How a value changed from the period before: relative for counts, in points for rates.
 pub fn change_text(before: Option<&Summary>, now: &Summary) -> String {
     let Some(before) = before else {
-        return "new (no data the period before)".to_string();
+        return NEW.to_string();
     };
     match now.unit {
         Unit::Count => change(before.value as i64, now.value as i64),
@@ -596,6 +634,6 @@ mod tests {
             change_text(Some(&summary(2.0, None)), &summary(2.5, None)),
             "+0.50 pts"
         );
-        assert!(change_text(None, &summary(2.5, None)).starts_with("new"));
+        assert_eq!(change_text(None, &summary(2.5, None)), "new");
     }
 }

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::{benchmark_value, breakdown, change_text, format_value, gap_text};
+use crate::analysis::{
+    NEW, benchmark_value, breakdown, change_text, format_value, gap_text, new_note,
+};
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
 use crate::error::{Error, Result};
@@ -148,8 +150,13 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
             });
         }
     }
+    let mut content = format!("**Weekly digest · {scope}** · {week}, against the week before.");
+    let new = |f: &Field| f.value.contains(&format!(" · {NEW}"));
+    if embeds.iter().any(|e| e.fields.iter().any(new)) {
+        content.push_str(&format!(" {}", new_note()));
+    }
     Ok(Reply {
-        content: format!("**Weekly digest · {scope}** · {week}, against the week before."),
+        content,
         embeds,
         attachments,
         ephemeral: false,
@@ -193,11 +200,10 @@ fn brand_field(
     by_platform: &BTreeMap<(i64, String), crate::plugin::Totals>,
 ) -> Option<Field> {
     let now = standing.now.get(&brand.id)?;
-    let mut line = format!(
-        "{} · {} w/w",
-        now.text,
-        change_text(standing.before.get(&brand.id), now)
-    );
+    let mut line = match standing.before.get(&brand.id) {
+        Some(before) => format!("{} · {} w/w", now.text, change_text(Some(before), now)),
+        None => format!("{} · {NEW}", now.text),
+    };
     if let (Some((rank, of)), Some(average)) = (standing.rank(brand.id), standing.average(all))
         && of > 1
     {

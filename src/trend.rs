@@ -74,12 +74,13 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             period.to
         )));
     }
-    let chart_title = format!("{} · {title}", plugin.label());
     let chart = trend_chart(plugin, title, platform, period, lines);
     let step = match chart.step {
         Step::Day => "day",
         Step::Week => "week",
     };
+    // The embed is titled as the chart is, filters and all.
+    let chart_title = chart.title();
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
