@@ -194,6 +194,10 @@ pub const STORAGE_UNAVAILABLE: &str =
 /// can be stored until an operator frees space, and then writes work again without a restart.
 pub const STORAGE_FULL: &str = "The bot's storage could not be written: its disk is full or failing, and an operator must free space. Nothing was stored.";
 
+/// What users see when another process held SQLite's write lock past `busy_timeout_ms`: in
+/// practice a long import from the command line, since every other write is short.
+pub const STORAGE_BUSY: &str = "The database is busy with a long write by another process, such as an import; try again in a moment. Nothing was stored.";
+
 /// What users see once SQLite found the database damaged: writes stop until an operator
 /// repairs it, so that no more is stored on top of what may be wrong.
 pub const DATABASE_DAMAGED: &str = "The bot's database is damaged, so nothing more is stored until an operator repairs it. Nothing was stored.";
@@ -233,6 +237,9 @@ pub enum Error {
     /// whole, and the next one works once there is room.
     #[error("the database could not be written, its disk is full or failing: {0}")]
     Full(sqlx::Error),
+    /// Another connection held SQLite's write lock for longer than the busy timeout.
+    #[error("the database is busy: another process held its write lock too long: {0}")]
+    Busy(sqlx::Error),
     /// SQLite reported a damaged file (SQLITE_CORRUPT or SQLITE_NOTADB) during a command.
     #[error("the database is damaged: {0}")]
     Corrupt(sqlx::Error),
@@ -295,6 +302,9 @@ impl From<sqlx::Error> for Error {
         } else if matches!(sqlite_code(&err).map(|c| c & 0xff), Some(11 | 26)) {
             // SQLITE_CORRUPT and SQLITE_NOTADB, of any kind.
             Error::Corrupt(err)
+        } else if sqlite_code(&err).map(|c| c & 0xff) == Some(5) {
+            // SQLITE_BUSY, of any kind: the busy timeout ran out.
+            Error::Busy(err)
         } else {
             Error::Database(err)
         }
@@ -347,6 +357,7 @@ impl Error {
             Error::User(err) => err.to_string(),
             Error::Unavailable(_) => STORAGE_UNAVAILABLE.to_string(),
             Error::Full(_) => STORAGE_FULL.to_string(),
+            Error::Busy(_) => STORAGE_BUSY.to_string(),
             Error::Corrupt(_) | Error::Fault(DatabaseFault::Damaged { .. }) => {
                 DATABASE_DAMAGED.to_string()
             }

@@ -56,7 +56,7 @@ const IMPORT_BATCH: usize = 500;
 /// The staging insert of `rows` rows.
 fn staging_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO temp.import_rows (brand_id, platform, series, day, value) VALUES {}",
+        "INSERT INTO temp.import_rows (brand, platform, series, day, value) VALUES {}",
         vec!["(?, ?, ?, ?, ?)"; rows].join(", ")
     )
 }
@@ -333,18 +333,24 @@ impl Sqlite {
         )
     }
 
-    /// Puts an import's rows, as `(brand id, row)`, into the staging table: no keys, no checks,
-    /// the fastest writes SQLite has, in as few statements as its parameter limit allows.
+    /// Puts an import's rows into the staging table, each with its brand's place in the batch
+    /// (ids are only known under the write lock): no keys, no checks, the fastest writes SQLite
+    /// has, in as few statements as its parameter limit allows. It runs before the write lock
+    /// is taken: a temporary table is the connection's own, and writing it locks nothing.
     pub(super) async fn stage(
-        tx: &mut Transaction<'static, Db>,
-        rows: &[(i64, &super::ImportRow)],
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+        rows: &[super::ImportRow],
     ) -> Result<()> {
-        // Unqualified, the table's name finds it before any other in both databases.
-        sqlx::query(
+        let mut tx = conn.begin().await?;
+        // Unqualified, the tables' names find them before any other in both databases.
+        sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS import_rows (
-                 brand_id INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER)",
+                 brand INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER);
+             CREATE TEMP TABLE IF NOT EXISTS import_brands (
+                 brand INTEGER PRIMARY KEY, brand_id INTEGER);
+             DELETE FROM import_rows;",
         )
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         for chunk in rows.chunks(IMPORT_BATCH) {
             let mut query = if chunk.len() == IMPORT_BATCH {
@@ -352,17 +358,25 @@ impl Sqlite {
             } else {
                 sqlx::query(sqlx::AssertSqlSafe(staging_sql(chunk.len())))
             };
-            for (brand, row) in chunk {
+            for row in chunk {
                 query = query
-                    .bind(*brand)
+                    .bind(row.brand as i64)
                     .bind(row.platform)
                     .bind(row.series)
                     .bind(row.day)
                     .bind(row.value);
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut *tx).await?;
         }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The write transaction of an import, on the connection its rows were staged on.
+    pub(super) async fn begin_write_on(
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+    ) -> Result<Transaction<'_, Db>> {
+        Ok(conn.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// After rows were copied in with their ids: nothing to do, SQLite's next id follows the

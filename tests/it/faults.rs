@@ -8,9 +8,12 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use chrono::NaiveDate;
-use metricord::error::{DATABASE_DAMAGED, DATABASE_GONE, DatabaseFault, Error, STORAGE_FULL};
+use metricord::error::{
+    DATABASE_DAMAGED, DATABASE_GONE, DatabaseFault, Error, STORAGE_BUSY, STORAGE_FULL,
+};
 use metricord::settings::{DatabaseSettings, IntegrityCheck};
 use metricord::storage::{NewSnapshot, Source, Store};
+use sqlx::Connection;
 
 use crate::support::TestDb;
 
@@ -404,4 +407,135 @@ async fn another_programs_database_is_refused_before_anything_touches_it() {
             "{schema}: switched to WAL"
         );
     }
+}
+
+#[tokio::test]
+async fn a_failed_read_after_a_logged_command_committed_never_says_nothing_was_stored() {
+    let db = TestDb::new();
+    let store = db.store().await;
+    let long = "a name long enough to spread brands over several pages ";
+    for i in 0..200 {
+        store
+            .log(&snapshot(&format!("{long}{i}"), &[("mentions", 1)]), true)
+            .await
+            .expect("stored");
+    }
+    store.close().await;
+    // Damage the first leaf of the brands table: the lookup of one brand by its name never
+    // reads it, the list of every brand (for the lookalike hint after a new brand) does.
+    let pool = sqlx::SqlitePool::connect(&db.url()).await.expect("opens");
+    let first_leaf: i64 = sqlx::query_scalar(
+        "SELECT MIN(pageno) FROM dbstat WHERE name = 'brands' AND pagetype = 'leaf'",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("dbstat");
+    pool.close().await;
+    let original = damage(&db.path(), &[first_leaf]);
+
+    let settings = metricord::settings::Settings {
+        database: DatabaseSettings {
+            integrity_check: IntegrityCheck::Off,
+            ..db.settings()
+        },
+        ..Default::default()
+    };
+    let store = Store::open(&settings.database).await.expect("opens");
+    assert!(
+        store.brands(1).await.is_err(),
+        "the brand list cannot be read"
+    );
+    let dispatcher = metricord::dispatcher::Dispatcher::new(
+        std::sync::Arc::new(settings),
+        store.clone(),
+        metricord::clock::Clock::System,
+    )
+    .expect("a dispatcher");
+    let line = metricord::console::parse_line(&format!(
+        "/mentions mentions:42 brand:\"{long}199x\" date:2026-11-01"
+    ))
+    .expect("a line")
+    .expect("a command");
+    let reply = dispatcher
+        .dispatch(metricord::command::Invocation {
+            guild_id: Some(1),
+            channel_id: 1,
+            user_id: 7,
+            can_manage_guild: true,
+            command: line.command,
+            options: line.options,
+            upload_limit: None,
+        })
+        .await;
+    let text = format!("{reply:?}");
+    assert!(!reply.ephemeral && text.contains("Stored"), "{text}");
+    assert!(!text.contains("Nothing was stored"), "{text}");
+    store.close().await;
+
+    // Mend the damaged page alone: the rest of the file holds the new write.
+    let mut mended = std::fs::read(db.path()).expect("the file");
+    let page = (first_leaf as usize - 1) * 4096..first_leaf as usize * 4096;
+    mended[page.clone()].copy_from_slice(&original[page]);
+    write_in_place(&db.path(), &mended);
+    let stored = db.stored(1).await;
+    assert!(
+        stored
+            .iter()
+            .any(|(_, brand, _, _, value)| brand.ends_with("199x") && *value == 42),
+        "the acknowledged value is stored"
+    );
+}
+
+#[tokio::test]
+async fn a_write_while_another_process_holds_the_write_lock_is_told_to_try_again() {
+    let db = TestDb::new();
+    db.store().await.close().await;
+    let settings = metricord::settings::Settings {
+        database: DatabaseSettings {
+            busy_timeout_ms: 50,
+            ..db.settings()
+        },
+        ..Default::default()
+    };
+    let store = Store::open(&settings.database).await.expect("opens");
+    let dispatcher = metricord::dispatcher::Dispatcher::new(
+        std::sync::Arc::new(settings),
+        store.clone(),
+        metricord::clock::Clock::System,
+    )
+    .expect("a dispatcher");
+    let mentions = |value: u32| {
+        let line = metricord::console::parse_line(&format!(
+            "/mentions mentions:{value} brand:Acme date:2026-11-01"
+        ))
+        .expect("a line")
+        .expect("a command");
+        metricord::command::Invocation {
+            guild_id: Some(1),
+            channel_id: 1,
+            user_id: 7,
+            can_manage_guild: true,
+            command: line.command,
+            options: line.options,
+            upload_limit: None,
+        }
+    };
+    // Another process's import, as SQLite sees it: a connection of its own holding the write
+    // lock from BEGIN IMMEDIATE to COMMIT.
+    let mut import = sqlx::SqliteConnection::connect(&db.url())
+        .await
+        .expect("opens");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut import)
+        .await
+        .expect("the lock");
+    let reply = dispatcher.dispatch(mentions(1)).await;
+    assert_eq!(reply.content, STORAGE_BUSY);
+    sqlx::query("COMMIT")
+        .execute(&mut import)
+        .await
+        .expect("commits");
+    let reply = dispatcher.dispatch(mentions(2)).await;
+    assert!(format!("{reply:?}").contains("Stored"), "{reply:?}");
+    store.close().await;
 }
