@@ -19,6 +19,7 @@ use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Aggregated, Brand};
+use crate::tracking::freshness;
 
 /// The period a question covers when none is given.
 const DEFAULT_PERIOD: i64 = 30;
@@ -135,6 +136,9 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             brand.name, period.from, period.to
         )));
     }
+    if let Some(note) = freshness::note(ctx, &ids, platform).await? {
+        fields.push(Field::new("Collected", note));
+    }
     Ok(Reply::embed(Embed {
         title: format!("Report · {}", brand.name),
         description: format!("{period}, each against the {} days before.", period.days()),
@@ -230,11 +234,20 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 brands_count(ranked.len())
             ),
         )],
-        footer: Some(if ranked[0].1.interval.is_some() {
-            format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
-        } else {
-            format!("{period}.")
-        }),
+        footer: Some(
+            [
+                Some(if ranked[0].1.interval.is_some() {
+                    format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
+                } else {
+                    format!("{period}.")
+                }),
+                freshness::summary(ctx, &ids, options.text("platform")).await?,
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
     }))
 }
 

@@ -39,6 +39,8 @@ pub const PLATFORMS: &[&str] = &[
     "linkedin",
     "youtube",
     "threads",
+    "bluesky",
+    "mastodon",
     "other",
 ];
 

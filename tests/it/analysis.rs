@@ -498,7 +498,7 @@ async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_wit
         ),
         "{out}"
     );
-    // 3,660 days (the longest period) at the largest count, on all eight platforms.
+    // 3,660 days (the longest period) at the largest count, on all ten platforms.
     let mut csv = String::from("date,brand,platform,metric,value\n");
     let first = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap();
     for day in first.iter_days().take(3660) {
@@ -521,15 +521,15 @@ async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_wit
              /compare metric:engagement-rate landscape:all period:{period}\n"
         ),
     );
-    assert!(out.contains("Imported 117,120 values"), "{out}");
+    assert!(out.contains("Imported 146,400 values"), "{out}");
     assert!(!out.contains("went wrong"), "{out}");
-    // 8 × 3,660 × 99,999,999,999,999.
+    // 10 × 3,660 × 99,999,999,999,999.
     assert!(
-        out.contains("Impressions: All platforms: 2,927,999,999,999,970,720 ·"),
+        out.contains("Impressions: All platforms: 3,659,999,999,999,963,400 ·"),
         "{out}"
     );
     assert!(
-        out.contains("1. Acme — 2,927,999,999,999,970,720 ·"),
+        out.contains("1. Acme — 3,659,999,999,999,963,400 ·"),
         "{out}"
     );
     assert!(out.contains("CTR: All platforms: 100.0% ·"), "{out}");

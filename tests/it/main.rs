@@ -11,6 +11,7 @@
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
+//! - `tracking`: `/track`, polls and collection rounds through storage, against the same fakes.
 //!
 //! Tests that touch storage run on SQLite and on PostgreSQL (`NAME::on_sqlite`,
 //! `NAME::on_postgres`): set `METRICORD_TEST_POSTGRES_URL` to a server's URL for the second, see
@@ -26,3 +27,4 @@ mod operators;
 mod reliability;
 mod storage;
 mod support;
+mod tracking;
