@@ -46,7 +46,8 @@ pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
-    AGGREGATE, Aggregated, Logged, NewSnapshot, PREVIOUS_VALUE, Snapshots, Source, Stored,
+    AGGREGATE, Aggregated, Logged, NewSnapshot, PREVIOUS_VALUE, SnapshotLine, Snapshots, Source,
+    Stored,
 };
 pub use sqlite::Sqlite;
 pub use tracking::{

@@ -414,7 +414,7 @@ fn promise_2_every_acknowledged_snapshot_survives_a_kill() {
         assert!(
             stored
                 .iter()
-                .any(|(d, b, _, s, v)| d == day && b == brand && s == "mentions" && v == value),
+                .any(|(d, b, _, s, v, _)| d == day && b == brand && s == "mentions" && v == value),
             "acknowledged {key} = {value} is missing"
         );
     }

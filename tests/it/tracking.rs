@@ -440,6 +440,25 @@ async fn a_typed_value_is_never_overwritten_by_a_collected_one(db: TestDb) {
         world.values("bluesky", "posts").await.last(),
         Some(&("2026-11-30".to_string(), 1))
     );
+    // The export says which values were typed and which collected.
+    let export = world.run("/export brand:Ballet").await;
+    let csv = String::from_utf8(export.attachments[0].bytes.clone()).unwrap();
+    assert!(
+        csv.starts_with("date,brand,platform,metric,value,source\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("2026-11-30,Ballet,bluesky,applause,500,typed\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("2026-11-30,Ballet,bluesky,posts,1,collected\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("2026-12-01,Ballet,bluesky,followers,4821,collected\n"),
+        "{csv}"
+    );
     // Removing the account keeps what was collected.
     let removed = text(
         &world
