@@ -54,8 +54,8 @@ pub use tracking::{
     COLLECTED_SERIES, CollectedPost, NewTracked, PollWrite, PostRow, Tracked, Tracking,
 };
 pub use transfer::{
-    BrandRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow,
-    Transfer, describe,
+    BrandRow, CollectedPostRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow,
+    SnapshotRow, TrackedRow, Transfer, describe,
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
