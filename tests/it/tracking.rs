@@ -9,6 +9,8 @@ use metricord::clock::Clock;
 use metricord::command::{Invocation, Reply};
 use metricord::console::parse_line;
 use metricord::dispatcher::Dispatcher;
+use metricord::scheduler::Scheduler;
+use metricord::services::Post;
 use metricord::settings::{CollectSettings, Settings};
 use metricord::tracking::{Round, collect_all, collect_due};
 use secrecy::SecretString;
@@ -470,4 +472,40 @@ async fn a_typed_value_is_never_overwritten_by_a_collected_one(db: TestDb) {
         "{removed}"
     );
     assert!(!world.values("bluesky", "posts").await.is_empty());
+}
+
+on_both_backends!(#[tokio::test] async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other);
+async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db: TestDb) {
+    let world = World::new(db).await;
+    // Mastodon first: it is due first, and claimed first.
+    world
+        .run("/track add brand:Ballet platform:mastodon account:@ballet@mastodon.social")
+        .await;
+    world
+        .run("/track add brand:Ballet platform:bluesky account:ballet.bsky.social")
+        .await;
+    let post: Post = Arc::new(|_| Box::pin(async { Ok(()) }));
+    let scheduler = Scheduler::new(
+        world.dispatcher.services().clone(),
+        post,
+        world.clock.clone(),
+        Duration::hours(6),
+    );
+    // The next day the Mastodon instance stops answering; Bluesky is collected all the same.
+    world.set_time(start() + Duration::days(1));
+    world.fake.stall("/api/v1/accounts/lookup");
+    let round = scheduler.collect(None);
+    let mut checks = 0;
+    while world.values("bluesky", "followers").await.len() < 2 {
+        checks += 1;
+        assert!(checks < 10_000, "Bluesky was held up by the stalled host");
+        tokio::task::yield_now().await;
+    }
+    // The round is still going (the stalled poll holds only its own slot): the scheduler's
+    // next step does not start another one over it.
+    assert!(!round.is_finished());
+    let same = scheduler.collect(Some(round));
+    assert!(!same.is_finished());
+    same.abort();
+    assert!(world.values("mastodon", "followers").await.len() == 1);
 }
