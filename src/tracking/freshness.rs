@@ -57,6 +57,16 @@ pub fn account_line(account: &Tracked, now: DateTime<Utc>, interval: Duration) -
         };
     };
     let mut line = format!("{head}: collected {}", ago(now, last));
+    if let Some(followers) = account.followers.and_then(|f| u64::try_from(f).ok())
+        && let Some(network) = Network::from_platform(&account.network)
+        && network.follower_resolution(followers) > 1
+    {
+        line.push_str(&format!(
+            " (at {} subscribers, a change under {} is rounding, not growth)",
+            thousands(followers as i64),
+            thousands(network.follower_resolution(followers) as i64)
+        ));
+    }
     if let Some(reason) = &account.failure {
         line.push_str(&format!(", stale: the latest poll failed ({reason})"));
     } else if is_stale(account, now, interval) {
@@ -258,6 +268,21 @@ mod tests {
         assert_eq!(
             account_line(&account(None, None), now, interval),
             "Bluesky @ballet.bsky.social: not collected yet"
+        );
+    }
+
+    #[test]
+    fn youtube_figures_say_how_much_change_is_rounding() {
+        let now = DateTime::from_timestamp(100_000, 0).unwrap();
+        let channel = Tracked {
+            network: "youtube".into(),
+            handle: "@balletwest".into(),
+            followers: Some(1_234_000),
+            ..account(Some(100_000), None)
+        };
+        assert_eq!(
+            account_line(&channel, now, Duration::hours(6)),
+            "YouTube @balletwest: collected just now (at 1,234,000 subscribers, a change under 10,000 is rounding, not growth)"
         );
     }
 
