@@ -423,9 +423,20 @@ macro_rules! impl_tracking {
                                     .await?;
                             }
                         }
-                        let engagements = parts.iter().filter_map(|(_, v)| *v).sum::<i64>();
-                        Self::collected_value(&mut tx, account, "engagements", day, engagements, poll.at)
+                        // A day whose posts hide every count has no engagements to tell,
+                        // which is missing, not 0.
+                        if parts.iter().any(|(_, v)| v.is_some()) {
+                            let engagements = parts.iter().filter_map(|(_, v)| *v).sum::<i64>();
+                            Self::collected_value(
+                                &mut tx,
+                                account,
+                                "engagements",
+                                day,
+                                engagements,
+                                poll.at,
+                            )
                             .await?;
+                        }
                     }
                     sqlx::query(
                         "UPDATE tracked_accounts SET followers = $1, last_success = $2,

@@ -123,12 +123,6 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .resolve(&account)
         .await
         .map_err(|e| cannot_track(&e))?;
-    if existing.is_none() {
-        ctx.store
-            .add_brand(ctx.guild_id, brand_name, None, None, ctx.now)
-            .await?;
-    }
-    let brand = ctx.brand(brand_name).await?;
     let key = profile.account.key();
     let tracked = ctx.store.tracked(Some(ctx.guild_id)).await?;
     if let Some(twin) = tracked
@@ -141,6 +135,12 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         .into());
     }
+    if existing.is_none() {
+        ctx.store
+            .add_brand(ctx.guild_id, brand_name, None, None, ctx.now)
+            .await?;
+    }
+    let brand = ctx.brand(brand_name).await?;
     let lease = ctx.settings.digest.lease;
     let id = ctx
         .store

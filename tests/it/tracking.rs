@@ -12,6 +12,7 @@ use metricord::dispatcher::Dispatcher;
 use metricord::scheduler::Scheduler;
 use metricord::services::Post;
 use metricord::settings::{CollectSettings, Settings};
+use metricord::storage::{CollectedPost, PollWrite};
 use metricord::tracking::{Round, collect_all, collect_due};
 use secrecy::SecretString;
 
@@ -508,4 +509,62 @@ async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db:
     assert!(!same.is_finished());
     same.abort();
     assert!(world.values("mastodon", "followers").await.len() == 1);
+}
+
+on_both_backends!(#[tokio::test] async fn tracking_an_account_twice_is_refused_and_creates_no_brand);
+async fn tracking_an_account_twice_is_refused_and_creates_no_brand(db: TestDb) {
+    let world = World::new(db).await;
+    world
+        .run("/track add brand:Ballet platform:bluesky account:ballet.bsky.social")
+        .await;
+    // The same account by its DID, for another brand.
+    let reply = world
+        .run(&format!(
+            "/track add brand:Other platform:bluesky account:{DID}"
+        ))
+        .await;
+    assert!(reply.ephemeral);
+    assert_eq!(
+        reply.content,
+        "@ballet.bsky.social is tracked already, for Ballet; `/track list` shows it."
+    );
+    let brands = text(&world.run("/brand list").await);
+    assert!(!brands.contains("Other"), "{brands}");
+}
+
+on_both_backends!(#[tokio::test] async fn a_day_whose_posts_hide_every_count_has_no_engagements_not_zero);
+async fn a_day_whose_posts_hide_every_count_has_no_engagements_not_zero(db: TestDb) {
+    let world = World::new(db).await;
+    world
+        .run("/track add brand:Quiet platform:youtube account:@quietcompany")
+        .await;
+    let store = world.db.store().await;
+    let account = store.tracked(Some(GUILD)).await.unwrap().remove(0);
+    let day = start().date_naive();
+    let hidden = CollectedPost {
+        post_id: "vHidden0001".into(),
+        link: "https://www.youtube.com/watch?v=vHidden0001".into(),
+        published: start().timestamp(),
+        day,
+        applause: None,
+        conversation: None,
+        amplification: None,
+    };
+    store
+        .record_poll(&PollWrite {
+            account: &account,
+            followers: None,
+            today: day,
+            posts: &[hidden],
+            at: start(),
+            next_poll: start().timestamp() + 3600,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        world.values("youtube", "posts").await,
+        [("2026-12-01".to_string(), 1)]
+    );
+    assert!(world.values("youtube", "engagements").await.is_empty());
+    assert!(world.values("youtube", "applause").await.is_empty());
 }
