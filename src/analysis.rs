@@ -20,6 +20,7 @@ use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Aggregated, Brand};
+use crate::tracking::freshness;
 
 /// The period a question covers when none is given.
 const DEFAULT_PERIOD: i64 = 30;
@@ -155,6 +156,9 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             crate::command::DEFAULT_PLATFORM
         ));
     }
+    if let Some(note) = freshness::note(ctx, &ids, platform).await? {
+        fields.push(Field::new("Collected", note));
+    }
     Ok(Reply::embed(Embed {
         title: heading("Report", &brand.name, platform),
         description,
@@ -251,11 +255,20 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 brands_count(ranked.len())
             ),
         )],
-        footer: Some(if ranked[0].1.interval.is_some() {
-            format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
-        } else {
-            format!("{period}.")
-        }),
+        footer: Some(
+            [
+                Some(if ranked[0].1.interval.is_some() {
+                    format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
+                } else {
+                    format!("{period}.")
+                }),
+                freshness::summary(ctx, &ids, options.text("platform")).await?,
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" "),
+        ),
     }))
 }
 

@@ -90,6 +90,8 @@ pub enum Command {
         #[arg(long, requires = "output")]
         force: bool,
     },
+    /// Poll every tracked account once (see /track), store what the platforms show, and exit.
+    Collect,
     /// Print the command reference in Markdown, as in the README.
     Commands,
     /// Fill a server (default: the console's local one) with a demo data set to try commands on.
@@ -306,6 +308,22 @@ pub async fn run(cli: Cli) -> Result<()> {
             store.close().await;
             result?;
             println!("Backed up to {}", path.display());
+            Ok(())
+        }
+        Command::Collect => {
+            let store = Store::open(&settings.database).await?;
+            let services = Arc::new(crate::services::Services::new(
+                settings,
+                store.clone(),
+                Clock::System,
+            )?);
+            let round = crate::tracking::collect_all(services).await;
+            store.close().await;
+            let round = round?;
+            println!(
+                "Collected {} tracked accounts; {} failed (the log and /track list say why).",
+                round.collected, round.failed
+            );
             Ok(())
         }
         Command::Commands => {

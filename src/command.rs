@@ -43,6 +43,8 @@ pub const PLATFORMS: &[&str] = &[
     "linkedin",
     "youtube",
     "threads",
+    "bluesky",
+    "mastodon",
     "other",
 ];
 

@@ -21,6 +21,7 @@ use crate::period::Period;
 use crate::plugin::{Plugin, Summary, Unit};
 use crate::services::{Context, Services};
 use crate::storage::Brand;
+use crate::tracking::freshness;
 use crate::trend::trend_lines;
 
 /// Lines in the "what stood out" list.
@@ -95,6 +96,7 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
     let mut embeds = vec![Embed {
         title: "What stood out".to_string(),
         description: highlights(&brands, &standings, &competitors).join("\n"),
+        footer: freshness::summary(ctx, &ids, None).await?,
         ..Embed::default()
     }];
     for brand in &brands {
@@ -102,10 +104,13 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         if brand.competitor {
             title.push_str(" (competitor)");
         }
-        let fields: Vec<Field> = standings
+        let mut fields: Vec<Field> = standings
             .iter()
             .filter_map(|s| brand_field(ctx, s, brand, &all, &now_platforms))
             .collect();
+        if let Some(top) = freshness::top_post(ctx, brand.id, week).await? {
+            fields.push(Field::new("Top post of the week", top));
+        }
         let description = if fields.is_empty() {
             format!(
                 "{} logged no data from {} to {}.",

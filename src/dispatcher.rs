@@ -19,7 +19,7 @@ use crate::plugins::Registry;
 use crate::services::{Command, Context, Handler, Services};
 use crate::settings::Settings;
 use crate::storage::Store;
-use crate::{analysis, brands, import, metrics, scheduler, trend};
+use crate::{analysis, brands, import, metrics, scheduler, tracking, trend};
 
 pub struct Dispatcher {
     services: Arc<Services>,
@@ -148,6 +148,7 @@ fn all_commands(registry: &Registry) -> Vec<Command> {
     let [report, compare, benchmark] = analysis::commands(registry);
     commands.extend([report, compare, trend::command(registry), benchmark]);
     commands.push(brands::command());
+    commands.push(tracking::command());
     commands.extend(import::commands());
     commands.push(scheduler::command());
     commands.push(Command::new(

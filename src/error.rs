@@ -137,6 +137,16 @@ pub enum UserError {
     LineNotUtf8,
     #[error("The reply's file was not saved: {problem}.")]
     FileNotSaved { problem: String },
+    /// A platform's answer about an account, already worded for the person (see
+    /// `collect::Error`), with what was not done.
+    #[error("{problem} Nothing was tracked.")]
+    CannotTrack { problem: String },
+    #[error("{account} is tracked already, for {brand}; `/track list` shows it.")]
+    AlreadyTracked { account: String, brand: String },
+    #[error(
+        "This server does not track {account} on {network}; `/track list` shows what it tracks."
+    )]
+    NotTracked { account: String, network: String },
 }
 
 /// Why a text is not a count (see `numbers::parse_count`), worded to follow "must be a whole
@@ -289,6 +299,8 @@ pub enum Error {
     Flag { flag: String, message: String },
     #[error("drawing a chart failed: {0}")]
     Chart(String),
+    #[error("cannot set up collection: {0}")]
+    Collect(String),
 }
 
 /// Every database error passes through here, so a lost connection or a full disk is told apart

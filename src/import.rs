@@ -1,5 +1,5 @@
-//! `/import` and `/export`: snapshots in and out as CSV, one value a row:
-//! `date,brand,platform,metric,value`, where `metric` is a stored series as the plugins name
+//! `/import` and `/export`: snapshots in and out as CSV, one value a row: `date,brand,platform,
+//! metric,value` (an export adds each value's `source`), `metric` a stored series as plugins name
 //! their inputs (`clicks`, `followers`). An export opens with each brand's setup, rows without a
 //! date: `,Acme,,competitor,no` and `,Acme,,landscape,coffee`. Export then import reproduces the
 //! data and the setup exactly; a cell a spreadsheet would run as a formula is written with a
@@ -25,8 +25,11 @@ use crate::services::{Command, Context};
 use crate::storage::{ImportBatch, ImportRow, Setup, brand_key};
 
 pub const HEADER: [&str; 5] = ["date", "brand", "platform", "metric", "value"];
-/// The metric of a setup row that says whether a brand is a competitor's (`yes` or `no`).
+/// An export's columns: [`HEADER`] and each value's source, which an import ignores.
+const EXPORT_HEADER: [&str; 6] = ["date", "brand", "platform", "metric", "value", "source"];
+/// The metric of a setup row that says whether a brand is a competitor's ([`YES_NO`]).
 const COMPETITOR: &str = "competitor";
+const YES_NO: [&str; 2] = ["no", "yes"];
 /// The metric of a setup row that puts a brand in a landscape (the value names it).
 const LANDSCAPE: &str = "landscape";
 /// Errors listed in a reply; the rest are counted.
@@ -530,7 +533,7 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let limit = ctx.upload_limit.unwrap_or(usize::MAX);
     let mut writer = csv::Writer::from_writer(Vec::new());
     let total = setup.len() + rows.len();
-    let mut write = |written: usize, record: [&str; 5]| -> Result<()> {
+    let mut write = |written: usize, record: [&str; 6]| -> Result<()> {
         let record = record.map(escape_cell);
         writer
             .write_record(record.iter().map(|cell| cell.as_ref()))
@@ -547,19 +550,17 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         Ok(())
     };
-    write(0, HEADER)?;
+    write(0, EXPORT_HEADER)?;
     for (written, (brand, setup)) in setup.iter().enumerate() {
         let record = match setup {
-            Setup::Competitor(yes) => ["", brand, "", COMPETITOR, if *yes { "yes" } else { "no" }],
-            Setup::Landscape(landscape) => ["", brand, "", LANDSCAPE, landscape],
+            Setup::Competitor(yes) => ["", brand, "", COMPETITOR, YES_NO[usize::from(*yes)], ""],
+            Setup::Landscape(landscape) => ["", brand, "", LANDSCAPE, landscape, ""],
         };
         write(written, record)?;
     }
-    for (written, (day, brand, platform, series, value)) in rows.iter().enumerate() {
-        write(
-            setup.len() + written,
-            [day, brand, platform, series, &value.to_string()],
-        )?;
+    for (written, (day, brand, platform, series, value, src)) in rows.iter().enumerate() {
+        let (at, value) = (setup.len() + written, value.to_string());
+        write(at, [day, brand, platform, series, &value, src])?;
     }
     let bytes = writer
         .into_inner()

@@ -16,15 +16,16 @@
 //! - Features, each exporting its commands paired with their handlers: [`metrics`] (a command
 //!   per metric plugin, storing snapshots), [`brands`] (brands and landscapes), [`analysis`]
 //!   (reports, comparisons, benchmarks), [`trend`] (charts over time), [`import`] (CSV in and
-//!   out), [`scheduler`] (digest schedules and the worker that posts them) and [`digest`] (what a
-//!   digest says).
+//!   out), [`tracking`] (accounts whose public numbers are collected, their polls, and how
+//!   fresh collected figures are), [`scheduler`] (digest schedules and the worker that posts
+//!   them and runs the collection rounds) and [`digest`] (what a digest says).
 //! - [`services`]: what the features share (storage, plugins, settings, benchmarks, clock, the
 //!   hook that posts to Discord) and the per-call context; the scheduler holds these, never the
 //!   dispatcher.
 //! - [`plugins`]: the ten metrics, one file each under `plugins/`, and the registry of the
 //!   enabled ones; [`plugin`] is the trait they implement and the data that flows through it.
 //! - [`storage`]: every query, behind one `Database` trait split by concern (brands,
-//!   snapshots, schedules, transfer) with two backends, SQLite (the embedded default) and
+//!   snapshots, schedules, tracking, transfer) with two backends, SQLite (the embedded default) and
 //!   PostgreSQL (shared by several processes); schemas in `migrations/sqlite/` and
 //!   `migrations/postgres/`.
 //! - [`collect`]: reading public numbers from Bluesky, Mastodon and YouTube (one client per
@@ -69,4 +70,5 @@ pub mod scheduler;
 pub mod services;
 pub mod settings;
 pub mod storage;
+pub mod tracking;
 pub mod trend;

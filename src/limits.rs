@@ -27,10 +27,10 @@ pub const CHOICE_TEXT: usize = 100;
 pub const SUGGESTIONS: usize = CHOICES;
 /// The largest count metricord accepts, in every option, file and list: a hundred trillion
 /// minus one, far above any account's daily figures. It is chosen so that no sum metricord takes
-/// can overflow: a brand's series over the longest period (3,660 days) on all eight platforms is
-/// under 2.93 × 10^18, an engagement-rate denominator (followers × days) as much, and the three
-/// parts of engagement added together under 8.8 × 10^18, all within SQLite's and Rust's 64-bit
-/// integers (9.22 × 10^18). It is also within the 2^53 that Discord's integer options carry.
+/// can overflow: a brand's series over the longest period (3,660 days) on all ten platforms is
+/// under 3.66 × 10^18, an engagement-rate denominator (followers × days) as much, all within
+/// SQLite's and Rust's 64-bit integers (9.22 × 10^18); the three parts of engagement added
+/// together (up to 1.1 × 10^19 at these extremes) saturate rather than wrap. It is also within the 2^53 that Discord's integer options carry.
 pub const MAX_COUNT: i64 = 99_999_999_999_999;
 /// Largest file metricord reads for an option, from Discord or from disk (a million-row CSV is
 /// about 40 MB).

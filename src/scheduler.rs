@@ -7,6 +7,10 @@
 //! duplicate it either), and record the outcome. The bot calls it every few seconds; tests call
 //! it directly with a hand-set clock, running weeks of schedules in milliseconds.
 //!
+//! The same worker runs the collection of tracked accounts ([`crate::tracking`]): on each step
+//! it starts a round over the accounts that are due, unless the previous round is still going,
+//! on a task of its own so that a slow platform never delays a digest.
+//!
 //! The worker holds the [`Services`] it needs, not the dispatcher; the times themselves are
 //! worked out in [`crate::cron`].
 
@@ -15,6 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
+use tokio::task::JoinHandle;
 
 use crate::clock::Clock;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
@@ -24,6 +29,7 @@ use crate::handler;
 use crate::period::Period;
 use crate::services::{Command, Context, Outgoing, Post, PostError, Services};
 use crate::storage::{Claim, NewSchedule, Schedule};
+use crate::tracking::Round;
 
 /// The default schedule: Mondays at 9:00.
 pub const DEFAULT_CRON: &str = "0 0 9 * * Mon";
@@ -413,11 +419,23 @@ impl Scheduler {
         step
     }
 
-    /// Runs the worker every `every` until `shutdown` completes.
+    /// Starts a collection round over the due tracked accounts, unless `running` (the
+    /// previous one) is still going; returns the round in progress.
+    pub fn collect(&self, running: Option<JoinHandle<Round>>) -> JoinHandle<Round> {
+        match running {
+            Some(round) if !round.is_finished() => round,
+            _ => tokio::spawn(crate::tracking::collect_due(self.services.clone())),
+        }
+    }
+
+    /// Runs the worker every `every` until `shutdown` completes. A collection round still
+    /// going then is stopped: its unfinished polls wrote nothing, and are polled again once
+    /// their claims lapse.
     pub async fn run(self, every: std::time::Duration, shutdown: impl Future<Output = ()>) {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
+        let mut collecting = None;
         loop {
             tokio::select! {
                 () = &mut shutdown => break,
@@ -425,8 +443,12 @@ impl Scheduler {
                     if let Err(err) = self.tick().await {
                         tracing::error!(error = %err, "the digest worker's step failed");
                     }
+                    collecting = Some(self.collect(collecting.take()));
                 }
             }
+        }
+        if let Some(round) = collecting {
+            round.abort();
         }
     }
 }

@@ -1,5 +1,5 @@
 //! What every feature works with: the shared [`Services`] (storage, plugins, settings,
-//! benchmarks, the clock and, once a front end can post, the [`Post`] hook), the per-call
+//! benchmarks, the clock, the platform collectors and, once a front end can post, the [`Post`] hook), the per-call
 //! [`Context`] a command runs in, and [`Command`], which pairs a command's spec with the handler
 //! that runs it.
 //!
@@ -17,6 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::benchmarks::Benchmarks;
 use crate::clock::Clock;
+use crate::collect::Collectors;
 use crate::command::{CommandSpec, Options, Reply};
 use crate::error::{Result, UserError};
 use crate::plugins::Registry;
@@ -30,6 +31,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     pub benchmarks: Benchmarks,
     pub clock: Clock,
+    /// The Bluesky, Mastodon and YouTube clients, sharing one careful HTTP client.
+    pub collectors: Collectors,
     /// How messages reach Discord; set by the Discord front end once it is connected.
     poster: OnceLock<Post>,
 }
@@ -40,6 +43,8 @@ impl Services {
         Ok(Services {
             registry: Registry::new(&settings.plugins.enabled),
             benchmarks: Benchmarks::load(Path::new(&settings.benchmarks))?,
+            collectors: Collectors::new(&settings.collect, clock.clone())
+                .map_err(|err| crate::error::Error::Collect(err.to_string()))?,
             store,
             settings,
             clock,
@@ -67,6 +72,8 @@ impl Services {
             registry: &self.registry,
             settings: &self.settings,
             benchmarks: &self.benchmarks,
+            collectors: &self.collectors,
+            clock: &self.clock,
             poster: self.poster.get(),
             commands: &[],
             command: "",
@@ -85,6 +92,9 @@ pub struct Context<'a> {
     pub registry: &'a Registry,
     pub settings: &'a Settings,
     pub benchmarks: &'a Benchmarks,
+    pub collectors: &'a Collectors,
+    /// The clock `now` was read from, for work that outlasts the call's start (a poll).
+    pub clock: &'a Clock,
     /// How to post to a channel, when a front end that can is running.
     pub poster: Option<&'a Post>,
     /// Every command's spec, for `/help`.

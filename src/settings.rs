@@ -192,6 +192,9 @@ pub struct ChartSettings {
 pub struct CollectSettings {
     /// The Bluesky AppView that profiles and feeds are read from (XRPC, no login).
     pub bluesky_url: String,
+    /// Empty: each Mastodon account is read on its own instance (`https://<instance>`). A URL:
+    /// every Mastodon account is read there instead (a caching proxy, or a local fake in tests).
+    pub mastodon_url: String,
     /// The YouTube Data API v3 base URL.
     pub youtube_url: String,
     /// Empty: YouTube is not collected. `METRICORD_YOUTUBE_API_KEY` overrides it.
@@ -220,6 +223,7 @@ impl Default for CollectSettings {
     fn default() -> CollectSettings {
         CollectSettings {
             bluesky_url: "https://public.api.bsky.app".to_string(),
+            mastodon_url: String::new(),
             youtube_url: "https://www.googleapis.com/youtube/v3".to_string(),
             youtube_api_key: SecretString::new(String::new()),
             youtube_daily_quota: 10_000,
@@ -241,7 +245,11 @@ impl CollectSettings {
         for (name, url) in [
             ("collect.bluesky_url", &self.bluesky_url),
             ("collect.youtube_url", &self.youtube_url),
+            ("collect.mastodon_url", &self.mastodon_url),
         ] {
+            if name == "collect.mastodon_url" && url.is_empty() {
+                continue;
+            }
             let parsed = reqwest::Url::parse(url).ok();
             if !parsed.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
                 return Some(format!(

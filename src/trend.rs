@@ -19,6 +19,7 @@ use crate::plugin::{Aggregate, Plugin, Totals};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Brand, Stored};
+use crate::tracking::freshness;
 
 /// Longer trends are drawn one point per week rather than per day.
 pub const DAILY_POINTS_UP_TO: i64 = 92;
@@ -84,10 +85,12 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
+    let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
     Ok(Reply {
         embeds: vec![Embed {
             title: chart_title,
             description: format!("{period}, one point per {step}."),
+            footer: freshness::summary(ctx, &ids, platform).await?,
             ..Embed::default()
         }],
         attachments: vec![File {

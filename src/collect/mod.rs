@@ -194,9 +194,14 @@ pub struct Collectors {
 impl Collectors {
     pub fn new(settings: &CollectSettings, clock: Clock) -> Result<Collectors> {
         let client = http::client(settings)?;
+        let mut mastodon = Mastodon::new(client.clone(), settings, clock.clone());
+        if !settings.mastodon_url.is_empty() {
+            let url = settings.mastodon_url.trim_end_matches('/').to_string();
+            mastodon = mastodon.with_instance_url(move |_| url.clone());
+        }
         Ok(Collectors {
             bluesky: Bluesky::new(client.clone(), settings, clock.clone()),
-            mastodon: Mastodon::new(client.clone(), settings, clock.clone()),
+            mastodon,
             youtube: YouTube::new(client, settings, clock),
         })
     }

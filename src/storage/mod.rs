@@ -9,6 +9,8 @@
 //!   values, snapshots, suggestions ([`Snapshots`]).
 //! - `imports.rs`: many rows stored at once, all or none ([`Imports`]).
 //! - `schedules.rs`: digest schedules and their runs, claimed exactly once ([`Schedules`]).
+//! - `tracking.rs`: tracked accounts, their polls claimed exactly once, and the posts collected
+//!   from them ([`Tracking`]).
 //! - `transfer.rs`: every row of every table out and in, for `migrate-data` and backups
 //!   ([`Transfer`]).
 //! - `sqlite.rs`, `postgres.rs`: opening each backend, what only it has (backup, integrity
@@ -36,6 +38,7 @@ mod postgres;
 mod schedules;
 mod snapshots;
 mod sqlite;
+mod tracking;
 mod transfer;
 
 pub use brands::{Brand, BrandListing, Brands};
@@ -43,18 +46,27 @@ pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
-    AGGREGATE, Aggregated, HISTORY, Logged, NewSnapshot, Snapshots, Source, Stored,
+    AGGREGATE, Aggregated, HISTORY, Logged, NewSnapshot, SnapshotLine, Snapshots, Source, Stored,
 };
 pub use sqlite::Sqlite;
+pub use tracking::{
+    COLLECTED_SERIES, CollectedPost, NewTracked, PollWrite, PostRow, Tracked, Tracking,
+};
 pub use transfer::{
-    BrandRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow,
-    Transfer, describe,
+    BrandRow, CollectedPostRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow,
+    SnapshotRow, TrackedRow, Transfer, describe,
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
-pub trait Database: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance {}
+pub trait Database:
+    Brands + Snapshots + Imports + Schedules + Tracking + Transfer + Maintenance
+{
+}
 
-impl<T: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance> Database for T {}
+impl<T: Brands + Snapshots + Imports + Schedules + Tracking + Transfer + Maintenance> Database
+    for T
+{
+}
 
 /// Looking after the database as a whole.
 #[async_trait::async_trait]

@@ -140,7 +140,7 @@ impl Postgres {
     }
 
     /// After rows were copied in with their ids: move each id sequence past the largest, so
-    /// that the next brand, landscape or schedule does not collide with a copied one.
+    /// that the next brand, landscape, schedule or tracked account does not collide with a copied one.
     pub(super) async fn after_copy(tx: &mut Transaction<'static, Db>) -> Result<()> {
         for sql in [
             "SELECT setval(pg_get_serial_sequence('brands', 'id'),
@@ -149,6 +149,8 @@ impl Postgres {
                  (SELECT COALESCE(MAX(id), 0) + 1 FROM landscapes), false)",
             "SELECT setval(pg_get_serial_sequence('digest_schedules', 'id'),
                  (SELECT COALESCE(MAX(id), 0) + 1 FROM digest_schedules), false)",
+            "SELECT setval(pg_get_serial_sequence('tracked_accounts', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM tracked_accounts), false)",
         ] {
             sqlx::query(sql).execute(&mut **tx).await?;
         }

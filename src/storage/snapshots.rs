@@ -20,6 +20,9 @@ pub enum Source {
     Import,
 }
 
+/// A stored value as an export lists it: `(day, brand, platform, series, value, source)`.
+pub type SnapshotLine = (String, String, String, String, i64, String);
+
 /// Values to store for one brand, platform and day.
 #[derive(Debug, Clone)]
 pub struct NewSnapshot<'a> {
@@ -130,14 +133,15 @@ pub trait Snapshots: Send + Sync {
         series: &[&str],
     ) -> Result<Vec<Stored>>;
 
-    /// Every stored value of a guild, oldest first, as `(day, brand, platform, series, value)`;
-    /// only of `brands` and within `period` when given.
+    /// Every stored value of a guild, oldest first, as `(day, brand, platform, series, value,
+    /// source)`, the source worded `typed`, `imported` or `collected`; only of `brands` and within
+    /// `period` when given.
     async fn snapshots(
         &self,
         guild_id: u64,
         brands: Option<&[i64]>,
         period: Option<Period>,
-    ) -> Result<Vec<(String, String, String, String, i64)>>;
+    ) -> Result<Vec<SnapshotLine>>;
 }
 
 /// Each series of some brands over a period, aggregated every way a series can be; the
@@ -291,13 +295,15 @@ const VALUES: Dialects = Dialects {
 
 /// `$1` guild, `$2` brands or NULL, `$3`..`$4` the period or NULL.
 const SNAPSHOTS: Dialects = Dialects {
-    sqlite: "SELECT s.day, b.name, s.platform, s.series, s.value
+    sqlite: "SELECT s.day, b.name, s.platform, s.series, s.value,
+        CASE s.source WHEN 'api' THEN 'collected' WHEN 'import' THEN 'imported' ELSE 'typed' END
         FROM snapshots s JOIN brands b ON b.id = s.brand_id
         WHERE s.guild_id = $1
           AND ($2 IS NULL OR s.brand_id IN (SELECT value FROM json_each($2)))
           AND ($3 IS NULL OR s.day BETWEEN $3 AND $4)
         ORDER BY s.day, b.name_key, s.platform, s.series",
-    postgres: "SELECT s.day, b.name, s.platform, s.series, s.value
+    postgres: "SELECT s.day, b.name, s.platform, s.series, s.value,
+        CASE s.source WHEN 'api' THEN 'collected' WHEN 'import' THEN 'imported' ELSE 'typed' END
         FROM snapshots s JOIN brands b ON b.id = s.brand_id
         WHERE s.guild_id = $1
           AND ($2 IS NULL OR s.brand_id = ANY($2))
@@ -534,8 +540,8 @@ macro_rules! impl_snapshots {
                 guild_id: u64,
                 brands: Option<&[i64]>,
                 period: Option<Period>,
-            ) -> Result<Vec<(String, String, String, String, i64)>> {
-                let rows: Vec<(NaiveDate, String, String, String, i64)> =
+            ) -> Result<Vec<SnapshotLine>> {
+                let rows: Vec<(NaiveDate, String, String, String, i64, String)> =
                     sqlx::query_as(Self::pick(&SNAPSHOTS))
                         .bind(guild(guild_id))
                         .bind(brands.map(Self::ids))
@@ -545,8 +551,8 @@ macro_rules! impl_snapshots {
                         .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(day, brand, platform, series, value)| {
-                        (day.to_string(), brand, platform, series, value)
+                    .map(|(day, brand, platform, series, value, source)| {
+                        (day.to_string(), brand, platform, series, value, source)
                     })
                     .collect())
             }

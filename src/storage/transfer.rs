@@ -26,6 +26,8 @@ pub struct Dump {
     pub snapshots: Vec<SnapshotRow>,
     pub digest_schedules: Vec<ScheduleRow>,
     pub digest_runs: Vec<RunRow>,
+    pub tracked_accounts: Vec<TrackedRow>,
+    pub collected_posts: Vec<CollectedPostRow>,
     /// The rows of each table in each guild, counted in the same snapshot.
     pub counts: Counts,
 }
@@ -116,6 +118,41 @@ pub struct RunRow {
     pub detail: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct TrackedRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub brand_id: i64,
+    pub network: String,
+    pub account: String,
+    pub handle: String,
+    pub display_name: String,
+    pub link: String,
+    pub followers: Option<i64>,
+    pub added_by: i64,
+    pub added_at: i64,
+    pub last_success: Option<i64>,
+    pub last_failure: Option<i64>,
+    pub failure: Option<String>,
+    pub next_poll: i64,
+    pub claimed_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct CollectedPostRow {
+    pub guild_id: i64,
+    pub brand_id: i64,
+    pub network: String,
+    pub post_id: String,
+    pub link: String,
+    pub published: i64,
+    pub day: NaiveDate,
+    pub applause: Option<i64>,
+    pub conversation: Option<i64>,
+    pub amplification: Option<i64>,
+    pub last_seen: i64,
+}
+
 /// Whole databases out and in.
 #[async_trait::async_trait]
 pub trait Transfer: Send + Sync {
@@ -137,7 +174,18 @@ const COUNTS: &str = "SELECT CAST('brands' AS TEXT), guild_id, COUNT(*) FROM bra
     UNION ALL SELECT CAST('digest_schedules' AS TEXT), guild_id, COUNT(*) FROM digest_schedules
         GROUP BY guild_id
     UNION ALL SELECT CAST('digest_runs' AS TEXT), s.guild_id, COUNT(*) FROM digest_runs r
-        JOIN digest_schedules s ON s.id = r.schedule_id GROUP BY s.guild_id";
+        JOIN digest_schedules s ON s.id = r.schedule_id GROUP BY s.guild_id
+    UNION ALL SELECT CAST('tracked_accounts' AS TEXT), guild_id, COUNT(*) FROM tracked_accounts
+        GROUP BY guild_id
+    UNION ALL SELECT CAST('collected_posts' AS TEXT), guild_id, COUNT(*) FROM collected_posts
+        GROUP BY guild_id";
+
+const TRACKED_COLUMNS: &str = "id, guild_id, brand_id, network, account, handle, display_name,
+    link, followers, added_by, added_at, last_success, last_failure, failure, next_poll,
+    claimed_until";
+
+const POST_COLUMNS: &str = "guild_id, brand_id, network, post_id, link, published, day,
+    applause, conversation, amplification, last_seen";
 
 /// Any row at all in the tables that hold a guild's data.
 const ANY_DATA: &str = "SELECT EXISTS (SELECT 1 FROM brands) OR EXISTS (SELECT 1 FROM landscapes)
@@ -189,6 +237,16 @@ macro_rules! impl_transfer {
                         "SELECT schedule_id, scheduled_at, state, claimed_at, detail
                          FROM digest_runs ORDER BY schedule_id, scheduled_at",
                     )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    tracked_accounts: sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {TRACKED_COLUMNS} FROM tracked_accounts ORDER BY id"
+                    )))
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    collected_posts: sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                        "SELECT {POST_COLUMNS} FROM collected_posts ORDER BY guild_id, network, post_id"
+                    )))
                     .fetch_all(&mut *tx)
                     .await?,
                     counts: counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?),
@@ -288,6 +346,50 @@ macro_rules! impl_transfer {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
+                // 16 and 11 columns: a batch of 1,000 stays within both backends' parameters.
+                for chunk in dump.tracked_accounts.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO tracked_accounts ({TRACKED_COLUMNS}) "
+                    ));
+                    insert.push_values(chunk, |mut row, t| {
+                        row.push_bind(t.id)
+                            .push_bind(t.guild_id)
+                            .push_bind(t.brand_id)
+                            .push_bind(t.network.clone())
+                            .push_bind(t.account.clone())
+                            .push_bind(t.handle.clone())
+                            .push_bind(t.display_name.clone())
+                            .push_bind(t.link.clone())
+                            .push_bind(t.followers)
+                            .push_bind(t.added_by)
+                            .push_bind(t.added_at)
+                            .push_bind(t.last_success)
+                            .push_bind(t.last_failure)
+                            .push_bind(t.failure.clone())
+                            .push_bind(t.next_poll)
+                            .push_bind(t.claimed_until);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.collected_posts.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(format!(
+                        "INSERT INTO collected_posts ({POST_COLUMNS}) "
+                    ));
+                    insert.push_values(chunk, |mut row, p| {
+                        row.push_bind(p.guild_id)
+                            .push_bind(p.brand_id)
+                            .push_bind(p.network.clone())
+                            .push_bind(p.post_id.clone())
+                            .push_bind(p.link.clone())
+                            .push_bind(p.published)
+                            .push_bind(p.day)
+                            .push_bind(p.applause)
+                            .push_bind(p.conversation)
+                            .push_bind(p.amplification)
+                            .push_bind(p.last_seen);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
                 Self::after_copy(&mut tx).await?;
                 let counts = counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?);
                 check_counts(dump, &counts)?;
@@ -323,6 +425,8 @@ fn check_counts(dump: &Dump, counts: &Counts) -> Result<()> {
         ("snapshots", dump.snapshots.len()),
         ("digest_schedules", dump.digest_schedules.len()),
         ("digest_runs", dump.digest_runs.len()),
+        ("tracked_accounts", dump.tracked_accounts.len()),
+        ("collected_posts", dump.collected_posts.len()),
     ] {
         if total(table, &dump.counts) != rows as i64 || total(table, counts) != rows as i64 {
             return Err(Error::CountMismatch {

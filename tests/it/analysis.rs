@@ -288,27 +288,27 @@ async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size(db: Tes
 
 /// A full export: every brand's setup (competitor flag, landscapes), brands without data among
 /// them, then the values; names a spreadsheet would run as formulas carry a leading `'`.
-const FULL_EXPORT: &str = r#"date,brand,platform,metric,value
-,''=already quoted,,competitor,no
-,'plain quote,,competitor,no
-,'+cmd|' /C calc'!A0,,competitor,no
-,'-2+3,,competitor,no
-,"'=HYPERLINK(""http://x"",""y"")",,competitor,no
-,'@SUM(A1),,competitor,yes
-,'@SUM(A1),,landscape,tea
-,"Comma, Inc",,competitor,no
-,"Comma, Inc",,landscape,tea
-,"Quote ""Q"" Co",,competitor,yes
-,"Quote ""Q"" Co",,landscape,'@coffee
-,"Quote ""Q"" Co",,landscape,tea
-,Ümlaut ☕,,competitor,no
-2026-10-01,"Comma, Inc",x,clicks,20
-2026-10-01,"Comma, Inc",x,impressions,100
-2026-10-02,"Quote ""Q"" Co",instagram,followers,99999999999999
-2026-10-02,Ümlaut ☕,tiktok,mentions,0
-2026-10-03,''=already quoted,x,mentions,1
-2026-10-03,'-2+3,x,mentions,2
-2026-10-03,"'=HYPERLINK(""http://x"",""y"")",x,mentions,3
+const FULL_EXPORT: &str = r#"date,brand,platform,metric,value,source
+,''=already quoted,,competitor,no,
+,'plain quote,,competitor,no,
+,'+cmd|' /C calc'!A0,,competitor,no,
+,'-2+3,,competitor,no,
+,"'=HYPERLINK(""http://x"",""y"")",,competitor,no,
+,'@SUM(A1),,competitor,yes,
+,'@SUM(A1),,landscape,tea,
+,"Comma, Inc",,competitor,no,
+,"Comma, Inc",,landscape,tea,
+,"Quote ""Q"" Co",,competitor,yes,
+,"Quote ""Q"" Co",,landscape,'@coffee,
+,"Quote ""Q"" Co",,landscape,tea,
+,Ümlaut ☕,,competitor,no,
+2026-10-01,"Comma, Inc",x,clicks,20,imported
+2026-10-01,"Comma, Inc",x,impressions,100,imported
+2026-10-02,"Quote ""Q"" Co",instagram,followers,99999999999999,imported
+2026-10-02,Ümlaut ☕,tiktok,mentions,0,imported
+2026-10-03,''=already quoted,x,mentions,1,imported
+2026-10-03,'-2+3,x,mentions,2,imported
+2026-10-03,"'=HYPERLINK(""http://x"",""y"")",x,mentions,3,imported
 "#;
 
 on_both_backends!(#[tokio::test] async fn export_then_import_reproduces_the_data_and_the_setup_exactly);
@@ -464,7 +464,7 @@ fn the_operator_commands_import_and_export_a_servers_data(db: TestDb) {
         .expect("metricord runs");
     assert_eq!(
         String::from_utf8_lossy(&export.stdout),
-        "date,brand,platform,metric,value\n,Acme,,competitor,no\n2026-10-01,Acme,x,clicks,20\n"
+        "date,brand,platform,metric,value,source\n,Acme,,competitor,no,\n2026-10-01,Acme,x,clicks,20,imported\n"
     );
     let other = std::process::Command::new(bin)
         .args(["--database", &db.url(), "export", "--guild", "43"])
@@ -472,7 +472,7 @@ fn the_operator_commands_import_and_export_a_servers_data(db: TestDb) {
         .expect("metricord runs");
     assert_eq!(
         String::from_utf8_lossy(&other.stdout),
-        "date,brand,platform,metric,value\n"
+        "date,brand,platform,metric,value,source\n"
     );
 }
 
@@ -500,7 +500,7 @@ async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_wit
         ),
         "{out}"
     );
-    // 3,660 days (the longest period) at the largest count, on all eight platforms.
+    // 3,660 days (the longest period) at the largest count, on all ten platforms.
     let mut csv = String::from("date,brand,platform,metric,value\n");
     let first = chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap();
     for day in first.iter_days().take(3660) {
@@ -523,15 +523,15 @@ async fn the_largest_counts_over_the_longest_period_on_every_platform_add_up_wit
              /compare metric:engagement-rate landscape:all period:{period}\n"
         ),
     );
-    assert!(out.contains("Imported 117,120 values"), "{out}");
+    assert!(out.contains("Imported 146,400 values"), "{out}");
     assert!(!out.contains("went wrong"), "{out}");
-    // 8 × 3,660 × 99,999,999,999,999.
+    // 10 × 3,660 × 99,999,999,999,999.
     assert!(
-        out.contains("Impressions: All platforms: 2,927,999,999,999,970,720 ·"),
+        out.contains("Impressions: All platforms: 3,659,999,999,999,963,400 ·"),
         "{out}"
     );
     assert!(
-        out.contains("1. Acme — 2,927,999,999,999,970,720 ·"),
+        out.contains("1. Acme — 3,659,999,999,999,963,400 ·"),
         "{out}"
     );
     assert!(out.contains("CTR: All platforms: 100.0% ·"), "{out}");

@@ -134,7 +134,7 @@ async fn bad_input_gets_a_one_line_error_stores_nothing_and_the_console_keeps_re
         "`clicks` must be a whole number from 0 to 99,999,999,999,999.",
         "`impressions` is required: a whole number from 0 to 99,999,999,999,999.",
         "`date` must be a date written YYYY-MM-DD.",
-        "`platform` must be one of instagram, facebook, x, tiktok, linkedin, youtube, threads, other.",
+        "`platform` must be one of instagram, facebook, x, tiktok, linkedin, youtube, threads, bluesky, mastodon, other.",
         "`/ctr` has no option `colour`; it takes `clicks`, `impressions`, `brand`, `platform`, `date`.",
         "Unknown command `/frobnicate`. Type `/help` to see the commands.",
         "Could not read that line: a quote is not closed.",

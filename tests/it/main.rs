@@ -14,6 +14,7 @@
 //! - `scale`: several bot processes of a few shards each sharing one PostgreSQL database.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
+//! - `tracking`: `/track`, polls and collection rounds through storage, against the same fakes.
 //!
 //! Tests that touch storage run on SQLite and on PostgreSQL (`NAME::on_sqlite`,
 //! `NAME::on_postgres`): set `METRICORD_TEST_POSTGRES_URL` to a server's URL for the second, see
@@ -32,3 +33,4 @@ mod scale;
 mod storage;
 mod support;
 mod views;
+mod tracking;

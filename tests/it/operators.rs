@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use metricord::storage::Dump;
+use metricord::storage::{CollectedPost, Dump, NewTracked, PollWrite};
 
 use crate::support::TestDb;
 
@@ -42,6 +42,55 @@ fn seed(db: &TestDb) {
     }
 }
 
+/// A tracked account of guild 5 with one poll stored: the tracking tables and collected values.
+async fn seed_tracking(db: &TestDb) {
+    let store = db.store().await;
+    let acme = store
+        .brand(5, "Acme")
+        .await
+        .unwrap()
+        .expect("Acme is seeded");
+    let at = chrono::DateTime::from_timestamp(1_796_000_000, 0).unwrap();
+    store
+        .track(&NewTracked {
+            guild_id: 5,
+            brand_id: acme.id,
+            network: "bluesky",
+            account: "did:plc:acme",
+            handle: "@acme.bsky.social",
+            name: "Acme",
+            link: "https://bsky.app/profile/acme.bsky.social",
+            added_by: 1,
+            added_at: at.timestamp(),
+            claimed_until: at.timestamp() + 300,
+        })
+        .await
+        .unwrap();
+    let account = store.tracked(Some(5)).await.unwrap().remove(0);
+    let day = at.date_naive();
+    let posts = [CollectedPost {
+        post_id: "at://did:plc:acme/app.bsky.feed.post/1".into(),
+        link: "https://bsky.app/profile/acme.bsky.social/post/1".into(),
+        published: at.timestamp(),
+        day,
+        applause: Some(4),
+        conversation: Some(1),
+        amplification: None,
+    }];
+    store
+        .record_poll(&PollWrite {
+            account: &account,
+            followers: Some(900),
+            today: day,
+            posts: &posts,
+            at,
+            next_poll: at.timestamp() + 6 * 3600,
+        })
+        .await
+        .unwrap();
+    store.close().await;
+}
+
 async fn dump(db: &TestDb) -> Dump {
     let store = db.store().await;
     let dump = store.dump().await.expect("the database reads");
@@ -53,14 +102,18 @@ async fn dump(db: &TestDb) -> Dump {
 /// second run refuses and changes nothing.
 async fn migrate_and_compare(from: &TestDb, to: &TestDb) {
     seed(from);
+    seed_tracking(from).await;
     let (out, err, status) = metricord(&["migrate-data", "--from", &from.url(), "--to", &to.url()]);
     assert_eq!(status, 0, "{out}{err}");
+    // The poll stored followers, posts, applause, conversation and engagements: 5 more values.
     assert!(
-        out.contains("Copied 4 brands, 2 digest_schedules, 4 landscape_brands, 2 landscapes, 6 snapshots of 2 servers"),
+        out.contains("Copied 4 brands, 1 collected_posts, 2 digest_schedules, 4 landscape_brands, 2 landscapes, 11 snapshots, 1 tracked_accounts of 2 servers"),
         "{out}"
     );
     let source = dump(from).await;
     assert_eq!(source.brands.len(), 4);
+    assert_eq!(source.tracked_accounts[0].followers, Some(900));
+    assert_eq!(source.collected_posts.len(), 1);
     assert_eq!(source, dump(to).await, "the copy differs from its source");
 
     let (out, err, status) = metricord(&["migrate-data", "--from", &from.url(), "--to", &to.url()]);

@@ -423,7 +423,7 @@ fn promise_2_every_acknowledged_snapshot_survives_a_kill() {
         assert!(
             stored
                 .iter()
-                .any(|(d, b, _, s, v)| d == day && b == brand && s == "mentions" && v == value),
+                .any(|(d, b, _, s, v, _)| d == day && b == brand && s == "mentions" && v == value),
             "acknowledged {key} = {value} is missing"
         );
     }
@@ -561,6 +561,8 @@ async fn promise_4_every_command_that_changes_shared_data_is_refused_without_man
         "/digest remove id:1".to_string(),
         "/digest run id:1".to_string(),
         format!("/import file:{}", csv.display()),
+        "/track add brand:Acme platform:bluesky account:acme.bsky.social".to_string(),
+        "/track remove platform:bluesky account:acme.bsky.social".to_string(),
     ];
     let protected: Vec<String> = command_paths_managing_data();
     let mut covered = Vec::new();

@@ -320,6 +320,8 @@ fn route(path: &str, query: &HashMap<String, String>, base: &str) -> Canned {
             "" => Canned::fixture(200, "bluesky/feed-1.json"),
             "2026-11-29T18:30:00.000Z" => Canned::fixture(200, "bluesky/feed-2.json"),
             "2026-11-26T09:00:00.000Z" => Canned::fixture(200, "bluesky/feed-3.json"),
+            // The end of the feed, as the AppView answers it: no posts and no cursor.
+            "2026-11-20T08:00:00.000Z" => Canned::json(200, r#"{"feed":[]}"#),
             _ => Canned::json(
                 400,
                 r#"{"error":"InvalidRequest","message":"a cursor the fake has no page for"}"#,
@@ -341,6 +343,11 @@ fn route(path: &str, query: &HashMap<String, String>, base: &str) -> Canned {
                 "" => Canned::fixture(200, "youtube/playlist-1.json"),
                 "EAAaBlBUOkNBSQ" => Canned::fixture(200, "youtube/playlist-2.json"),
                 "EAAaBlBUOkNBUQ" => Canned::fixture(200, "youtube/playlist-3.json"),
+                // The end of the playlist: no items and no next page.
+                "EAAaBlBUOkNBWQ" => Canned::json(
+                    200,
+                    r#"{"kind":"youtube#playlistItemListResponse","etag":"end","items":[],"pageInfo":{"totalResults":5,"resultsPerPage":50}}"#,
+                ),
                 _ => Canned::json(
                     400,
                     r#"{"error":{"code":400,"message":"invalid page token","errors":[{"reason":"invalidPageToken"}]}}"#,

@@ -174,6 +174,9 @@ impl TestDb {
             .snapshots(guild_id, None, None)
             .await
             .expect("the test database reads")
+            .into_iter()
+            .map(|(day, brand, platform, series, value, _)| (day, brand, platform, series, value))
+            .collect()
     }
 
     /// Pipes `input` into `metricord console` on this database; returns what it printed and its
