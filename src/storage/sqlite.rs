@@ -158,18 +158,20 @@ async fn inspect(path: &Path, check: IntegrityCheck) -> Result<()> {
         }
     }
     if check == IntegrityCheck::Quick {
-        quick_check(&mut conn, path).await?;
+        quick_check(&mut conn, path, QUICK_CHECK_LIMIT).await?;
     }
     conn.close().await?;
     Ok(())
 }
 
-/// `PRAGMA quick_check`, interrupted after [`QUICK_CHECK_LIMIT`] (then only a warning).
-async fn quick_check(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
-    let deadline = Instant::now() + QUICK_CHECK_LIMIT;
+/// `PRAGMA quick_check`, interrupted after `limit` (then only a warning).
+async fn quick_check(conn: &mut SqliteConnection, path: &Path, limit: Duration) -> Result<()> {
+    let deadline = Instant::now() + limit;
+    // Every hundred steps (of the virtual machine, or pages and cells checked): a clock read
+    // costs far less than that many.
     conn.lock_handle()
         .await?
-        .set_progress_handler(10_000, move || Instant::now() < deadline);
+        .set_progress_handler(100, move || Instant::now() < deadline);
     let verdict: std::result::Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
         sqlx::AssertSqlSafe(format!("PRAGMA quick_check({QUICK_CHECK_PROBLEMS})")),
     )
@@ -187,7 +189,7 @@ async fn quick_check(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
             tracing::warn!(
                 path = %path.display(),
                 "the integrity check at start did not finish in {} s and was left: check the file whole with `sqlite3 FILE 'PRAGMA integrity_check'`",
-                QUICK_CHECK_LIMIT.as_secs()
+                limit.as_secs()
             );
             Ok(())
         }
@@ -446,5 +448,55 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((journal.as_str(), synchronous, foreign_keys), ("wal", 2, 1));
+    }
+
+    #[tokio::test]
+    async fn the_check_at_start_finds_damage_and_gives_up_without_refusing_once_its_time_is_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.db");
+        {
+            let mut conn = SqliteConnection::connect_with(
+                &SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true),
+            )
+            .await
+            .unwrap();
+            sqlx::raw_sql(
+                "CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT);
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+                 INSERT INTO t SELECT i, printf('%040d', i) FROM n;",
+            )
+            .execute(&mut conn)
+            .await
+            .unwrap();
+            conn.close().await.unwrap();
+        }
+        // The first leaf of the table (page 3, after the schema and the table's root), its
+        // cells pointing nowhere; the check walks the tree from its last cells, so it meets
+        // this page last.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[2 * 4096 + 8..3 * 4096].fill(0xff);
+        std::fs::write(&path, bytes).unwrap();
+        let check = |limit| {
+            let path = path.clone();
+            async move {
+                let mut conn = SqliteConnection::connect_with(
+                    &SqliteConnectOptions::new().filename(&path).read_only(true),
+                )
+                .await
+                .unwrap();
+                quick_check(&mut conn, &path, limit).await
+            }
+        };
+        assert!(matches!(
+            check(QUICK_CHECK_LIMIT).await,
+            Err(Error::Fault(DatabaseFault::Damaged { .. }))
+        ));
+        let out_of_time = check(Duration::ZERO).await;
+        assert!(
+            out_of_time.is_ok(),
+            "a check out of time starts unchecked: {out_of_time:?}"
+        );
     }
 }
