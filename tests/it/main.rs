@@ -32,5 +32,5 @@ mod reliability;
 mod scale;
 mod storage;
 mod support;
-mod views;
 mod tracking;
+mod views;
