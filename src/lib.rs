@@ -68,5 +68,6 @@ pub mod plugins;
 pub mod scheduler;
 pub mod services;
 pub mod settings;
+pub mod statistics;
 pub mod storage;
 pub mod trend;

@@ -9,6 +9,8 @@
 //!   values, snapshots, suggestions ([`Snapshots`]).
 //! - `imports.rs`: many rows stored at once, all or none ([`Imports`]).
 //! - `schedules.rs`: digest schedules and their runs, claimed exactly once ([`Schedules`]).
+//! - `alerts.rs`: alert rules, goals, and the events each posts, claimed exactly once
+//!   ([`Alerts`]).
 //! - `transfer.rs`: every row of every table out and in, for `migrate-data` and backups
 //!   ([`Transfer`]).
 //! - `sqlite.rs`, `postgres.rs`: opening each backend, what only it has (backup, integrity
@@ -30,6 +32,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::error::{Error, Result};
 use crate::settings::{Backend, DatabaseSettings};
 
+mod alerts;
 mod brands;
 mod imports;
 mod postgres;
@@ -38,6 +41,7 @@ mod snapshots;
 mod sqlite;
 mod transfer;
 
+pub use alerts::{AlertRule, Alerts, EventClaim, EventKey, Goal, NewAlert, NewGoal};
 pub use brands::{Brand, BrandListing, Brands};
 pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
@@ -52,9 +56,12 @@ pub use transfer::{
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
-pub trait Database: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance {}
+pub trait Database:
+    Brands + Snapshots + Imports + Schedules + Alerts + Transfer + Maintenance
+{
+}
 
-impl<T: Brands + Snapshots + Imports + Schedules + Transfer + Maintenance> Database for T {}
+impl<T: Brands + Snapshots + Imports + Schedules + Alerts + Transfer + Maintenance> Database for T {}
 
 /// Looking after the database as a whole.
 #[async_trait::async_trait]
