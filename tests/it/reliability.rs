@@ -551,6 +551,10 @@ async fn promise_4_every_command_that_changes_shared_data_is_refused_without_man
         "/digest schedule channel:456".to_string(),
         "/digest remove id:1".to_string(),
         "/digest run id:1".to_string(),
+        "/alert add brand:Acme metric:mentions channel:456 kind:spike".to_string(),
+        "/alert remove id:1 confirm:true".to_string(),
+        "/goal set brand:Acme metric:ctr target:5 by:2030-01-01 channel:456".to_string(),
+        "/goal remove id:1 confirm:true".to_string(),
         format!("/import file:{}", csv.display()),
     ];
     let protected: Vec<String> = command_paths_managing_data();
