@@ -142,7 +142,7 @@ pub async fn trend_lines(
 /// The target and the pacing line of each goal the brand has on the metric, within `period`:
 /// the target flat across it, the pace from the goal's start to its deadline. Drawn in the
 /// lighter style of competitors' lines, since they are references rather than data.
-async fn goal_lines(
+pub async fn goal_lines(
     ctx: &Context<'_>,
     plugin: &dyn Plugin,
     brands: &[Brand],

@@ -9,6 +9,7 @@
 //! is taken over after the lease. Goals' closing events ride the same path (see [`crate::goals`]).
 
 mod judge;
+pub mod rates;
 
 use chrono::{DateTime, Utc};
 

@@ -639,3 +639,82 @@ async fn bad_rules_and_goals_get_a_clear_reply_and_store_nothing(db: TestDb) {
     assert!(store.alerts(None).await.expect("rules").is_empty());
     assert!(store.goals(None).await.expect("goals").is_empty());
 }
+
+on_both_backends!(#[tokio::test] async fn the_false_alarm_measure_counts_each_day_a_default_rule_would_fire);
+async fn the_false_alarm_measure_counts_each_day_a_default_rule_would_fire(db: TestDb) {
+    let world = World::new(db, "2026-12-10T12:00:00Z").await;
+    world.ok("/brand add name:Bean").await;
+    // 40 days of 100 mentions, but 500 on 2026-12-01 (day 31).
+    let values: Vec<i64> = (0..40).map(|i| if i == 30 { 500 } else { 100 }).collect();
+    world.mentions("2026-11-01", &values).await;
+    let services = world.dispatcher.services();
+    let rates = metricord::alerts::rates::measure(
+        &services.store,
+        &services.registry,
+        GUILD,
+        day("2026-11-01"),
+        day("2026-12-10"),
+    )
+    .await
+    .expect("a measure");
+    assert_eq!((rates.brands, rates.judged_days), (1, 12));
+    let fires: Vec<(&str, [usize; 3])> = rates
+        .metrics
+        .iter()
+        .filter(|m| m.fires != [0, 0, 0])
+        .map(|m| (m.metric, m.fires))
+        .collect();
+    // The spike day fires as a spike and as either; the day after it does not.
+    assert_eq!(fires, [("mentions", [1, 0, 1])]);
+    // One alert in 12 days is 30.44 / 12 = 2.54 a month.
+    assert!(
+        rates.table().contains("| mentions | 2.54 | 0.00 | 2.54 |"),
+        "{}",
+        rates.table()
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_trend_of_a_brand_with_a_goal_draws_its_target_and_pace);
+async fn a_trend_of_a_brand_with_a_goal_draws_its_target_and_pace(db: TestDb) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
+    world.ok("/brand add name:Bean").await;
+    world
+        .ok("/audience followers:10,000 brand:Bean date:2026-11-01")
+        .await;
+    world
+        .ok(&format!("/goal set brand:Bean metric:audience target:15,000 by:2027-03-09 channel:{CHANNEL} from:2026-11-01"))
+        .await;
+    let services = world.dispatcher.services();
+    let ctx = services.context(GUILD, USER_ID);
+    let plugin = services.registry.by_name("audience").expect("audience");
+    let bean = ctx.brand("Bean").await.expect("Bean");
+    let period = metricord::period::Period::ending(day("2026-11-29"), 30);
+    let lines = metricord::trend::goal_lines(&ctx, plugin, &[bean], period)
+        .await
+        .expect("lines");
+    let drawn: Vec<(String, Vec<(NaiveDate, f64)>)> =
+        lines.into_iter().map(|l| (l.label, l.points)).collect();
+    // The pace from 10,000 on 2026-11-01 to 15,000 on 2027-03-09 (128 days), within the period:
+    // 28 days in, 10,000 + 5,000 x 28 / 128 = 11,093.75.
+    assert_eq!(
+        drawn,
+        [
+            (
+                "Goal #1 target".to_string(),
+                vec![(day("2026-10-31"), 15_000.0), (day("2026-11-29"), 15_000.0)]
+            ),
+            (
+                "Goal #1 pace".to_string(),
+                vec![
+                    (day("2026-11-01"), 10_000.0),
+                    (day("2026-11-29"), 11_093.75)
+                ]
+            ),
+        ]
+    );
+    // The chart itself is drawn with them.
+    let reply = world
+        .ok("/trend metric:audience brand:Bean period:30d")
+        .await;
+    assert_eq!(reply.attachments.len(), 1);
+}
