@@ -51,8 +51,8 @@ pub use snapshots::{
 };
 pub use sqlite::Sqlite;
 pub use transfer::{
-    BrandRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow,
-    Transfer, describe,
+    AlertEventRow, AlertRuleRow, BrandRow, Counts, Dump, GoalEventRow, GoalRow, LandscapeBrandRow,
+    LandscapeRow, RunRow, ScheduleRow, SnapshotRow, Transfer, describe,
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.

@@ -254,6 +254,13 @@ async fn a_spike_fires_once_pings_only_its_role_and_waits_out_its_cooldown(db: T
             (day("2026-11-30"), "posted".to_string())
         ]
     );
+    // Rules and their events move with the rest of the data (`metricord migrate-data`).
+    let dump = world.db.store().await.dump().await.expect("a dump");
+    assert_eq!((dump.alert_rules.len(), dump.alert_events.len()), (1, 2));
+    let copy = TestDb::new();
+    let target = copy.store().await;
+    target.load(&dump).await.expect("a load");
+    assert_eq!(target.dump().await.expect("a dump"), dump);
 }
 
 on_both_backends!(#[tokio::test] async fn a_dip_fires_but_not_with_under_14_days_of_history);
@@ -550,6 +557,13 @@ async fn goals_pace_project_and_close_once_in_the_list_the_digest_and_the_channe
         "{}",
         list.embeds[0].fields[0].value
     );
+    // Goals and their closing events move with the rest of the data.
+    let dump = world.db.store().await.dump().await.expect("a dump");
+    assert_eq!((dump.goals.len(), dump.goal_events.len()), (2, 2));
+    let copy = TestDb::new();
+    let target = copy.store().await;
+    target.load(&dump).await.expect("a load");
+    assert_eq!(target.dump().await.expect("a dump"), dump);
 }
 
 on_both_backends!(#[tokio::test] async fn bad_rules_and_goals_get_a_clear_reply_and_store_nothing);
