@@ -208,6 +208,14 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .into());
     }
     let role = options.text("role").and_then(|r| r.parse::<u64>().ok());
+    // @everyone's role id is the server's: an alert never pings the whole server.
+    if role == Some(ctx.guild_id) {
+        return Err(UserError::InvalidOption {
+            option: "role",
+            accepts: "a role other than @everyone".to_string(),
+        }
+        .into());
+    }
     let cooldown = options
         .integer("cooldown")
         .unwrap_or(DEFAULT_COOLDOWN_HOURS);
@@ -372,6 +380,20 @@ pub async fn test(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         None => format!("Would not fire: {}.", verdict.why),
     };
     fields.push(Field::new("Decision", decision));
+    let until = rule
+        .last_fired
+        .map(|at| at + rule.cooldown_hours.saturating_mul(3600))
+        .filter(|until| *until > ctx.now.timestamp())
+        .and_then(|until| chrono::DateTime::from_timestamp(until, 0));
+    if let Some(until) = until {
+        fields.push(Field::new(
+            "Cooldown",
+            format!(
+                "It alerted lately and posts again after {} UTC.",
+                until.format("%Y-%m-%d %H:%M")
+            ),
+        ));
+    }
     if let Some(reason) = &rule.failing {
         fields.push(Field::new("Stopped", reason.clone()));
     }

@@ -238,6 +238,16 @@ async fn a_spike_fires_once_pings_only_its_role_and_waits_out_its_cooldown(db: T
         0,
         "inside the cooldown"
     );
+    let test = world.ok("/alert test id:1").await;
+    let cooldown = test.embeds[0]
+        .fields
+        .iter()
+        .find(|f| f.name == "Cooldown")
+        .map(|f| f.value.clone());
+    assert_eq!(
+        cooldown.as_deref(),
+        Some("It alerted lately and posts again after 2026-11-30 12:00 UTC.")
+    );
     world.set_time(utc("2026-11-30T12:30:00Z"));
     assert_eq!(scheduler.tick().await.expect("a step").alerts, 1);
     let events = world
@@ -598,6 +608,10 @@ async fn bad_rules_and_goals_get_a_clear_reply_and_store_nothing(db: TestDb) {
             "`k` must be a number above 0 and at most 10",
         ),
         (alert("kind:threshold"), "`value` is required"),
+        (
+            alert(&format!("kind:spike role:<@&{GUILD}>")),
+            "`role` must be a role other than @everyone",
+        ),
         (
             format!("/alert add brand:Bean metric:ctr channel:{CHANNEL} kind:spike"),
             "Bean has no CTR logged in the last 92 days",
