@@ -36,7 +36,7 @@ mod tests {
     }
 
     #[test]
-    fn rates_on_large_accounts_show_an_interval_only_while_it_is_visible() {
+    fn rates_on_large_accounts_show_an_interval_only_while_it_changes_the_figure() {
         // The second example reads "100,000 / 1,000,000 = 5%"; the quotient is 10%, and
         // 5% is 50,000 / 1,000,000. Both are pinned here.
         let result = calculate(&ENGAGEMENT_RATE, "engagements:100000 followers:1000000").unwrap();
@@ -45,6 +45,12 @@ mod tests {
             "Engagement rate 10.0% (95% CI 9.9-10.1%, n=1,000,000)"
         );
         let result = calculate(&ENGAGEMENT_RATE, "engagements:50000 followers:1000000").unwrap();
+        assert_eq!(
+            result.headline,
+            "Engagement rate 5.00% (95% CI 4.96-5.04%, n=1,000,000)"
+        );
+        let result =
+            calculate(&ENGAGEMENT_RATE, "engagements:5000000 followers:100000000").unwrap();
         assert_eq!(result.headline, "Engagement rate 5.00%");
     }
 

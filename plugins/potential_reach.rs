@@ -88,7 +88,13 @@ impl Plugin for PotentialReach {
             ));
         }
         Ok(Calculation {
-            headline: format!("Potential reach {} ({})", thousands(total), short(total)),
+            headline: match short(total) {
+                // Below a thousand the short form is the same figure.
+                short_form if short_form == total.to_string() => {
+                    format!("Potential reach {}", thousands(total))
+                }
+                short_form => format!("Potential reach {} ({short_form})", thousands(total)),
+            },
             formula: format!(
                 "sum of the followers of {accounts} mentioning account{}",
                 if accounts == 1 { "" } else { "s" }
@@ -138,6 +144,8 @@ mod tests {
     fn potential_reach_sums_followers_and_names_the_largest() {
         let result = calculate(&PotentialReach, r#"followers:"1300000, 250000, 4.2K""#).unwrap();
         assert_eq!(result.headline, "Potential reach 1,554,200 (1.6M)");
+        let small = calculate(&PotentialReach, "followers:17").unwrap();
+        assert_eq!(small.headline, "Potential reach 17");
         assert_eq!(result.fields[0].value, "3");
         assert_eq!(
             result.fields[1].value,

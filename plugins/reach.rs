@@ -36,7 +36,7 @@ impl Plugin for Reach {
     }
 
     /// The period's largest daily reach; its text says so, since it is a lower bound. Across
-    /// platforms it is each platform's largest day, added.
+    /// platforms it is the largest day of the platforms' daily sums.
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
         let reach = totals.get("reach")?;
         let mut summary = count_summary(reach);

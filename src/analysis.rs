@@ -6,14 +6,15 @@
 //! last, largest), and the metric's plugin turns the totals into its value and words. So a new
 //! plugin appears in every question without a line changed here. Across platforms, a brand's
 //! totals are the sum of its platforms' totals (its audience is the sum of its followers on
-//! each platform).
+//! each platform), except a series aggregated by its largest day: that is the largest day of
+//! the platforms' daily sums, a day that happened.
 
 use std::collections::BTreeMap;
 
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
-use crate::numbers::{change, percent, thousands};
+use crate::numbers::{change, percent, plural, thousands};
 use crate::period::Period;
 use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
@@ -101,27 +102,31 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     // The two periods are read on two connections at once.
     let ids = [brand.id];
     let (now, before) = tokio::try_join!(
-        by_platform(ctx, &ids, period, platform, None),
-        by_platform(ctx, &ids, period.previous(), platform, None),
+        breakdown(ctx, &ids, period, platform, None),
+        breakdown(ctx, &ids, period.previous(), platform, None),
     )?;
     let mut fields = Vec::new();
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
-        let platforms: Vec<&String> = now.keys().map(|(_, p)| p).collect();
-        if platforms.len() > 1 {
-            let (now, before) = (across(&now), across(&before));
-            if let Some(line) = report_line(
+        let platforms: Vec<&String> = now.platforms.keys().map(|(_, p)| p).collect();
+        if platforms.len() > 1
+            && let Some(line) = report_line(
                 plugin,
                 "All platforms",
-                now.get(&brand.id),
-                before.get(&brand.id),
-            ) {
-                lines.push(line);
-            }
+                now.brands.get(&brand.id),
+                before.brands.get(&brand.id),
+            )
+        {
+            lines.push(line);
         }
         for platform in platforms {
             let key = (brand.id, platform.clone());
-            if let Some(line) = report_line(plugin, platform, now.get(&key), before.get(&key)) {
+            if let Some(line) = report_line(
+                plugin,
+                platform,
+                now.platforms.get(&key),
+                before.platforms.get(&key),
+            ) {
                 lines.push(line);
             }
         }
@@ -135,9 +140,24 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             brand.name, period.from, period.to
         )));
     }
+    let mut description = format!(
+        "{period}, each against the {} before.",
+        plural(period.days() as usize, "day", "days")
+    );
+    let text: String = fields.iter().map(|f| f.value.as_str()).collect();
+    if text.contains(NEW) {
+        description.push_str(&format!("\n{}", new_note()));
+    }
+    let platforms: Vec<&str> = now.platforms.keys().map(|(_, p)| p.as_str()).collect();
+    if platforms.len() > 1 && platforms.contains(&crate::command::DEFAULT_PLATFORM) {
+        description.push_str(&format!(
+            "\nAll platforms includes {}: numbers logged without a `platform`.",
+            crate::command::DEFAULT_PLATFORM
+        ));
+    }
     Ok(Reply::embed(Embed {
-        title: format!("Report · {}", brand.name),
-        description: format!("{period}, each against the {} days before.", period.days()),
+        title: heading("Report", &brand.name, platform),
+        description,
         fields,
         footer: None,
     }))
@@ -164,8 +184,9 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let (scope, brands) = ctx.scope(options.text("landscape")).await?;
     let period = period(ctx, options)?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let totals =
-        across(&by_platform(ctx, &ids, period, options.text("platform"), Some(plugin)).await?);
+    let totals = breakdown(ctx, &ids, period, options.text("platform"), Some(plugin))
+        .await?
+        .brands;
     let mut ranked: Vec<(&Brand, Summary)> = brands
         .iter()
         .filter_map(|b| Some((b, plugin.summarize(totals.get(&b.id)?)?)))
@@ -220,7 +241,7 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         lines.push(format!("No data: {}", missing.join(", ")));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {scope}", plugin.label()),
+        title: heading(plugin.label(), &scope, options.text("platform")),
         description: lines.join("\n"),
         fields: vec![Field::new(
             "Average",
@@ -349,7 +370,11 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     Ok(Reply::embed(Embed {
-        title: format!("{} · {} against benchmarks", plugin.label(), brand.name),
+        title: heading(
+            &format!("{} against benchmarks", plugin.label()),
+            &brand.name,
+            platform,
+        ),
         description: format!("{period}."),
         fields,
         footer: None,
@@ -378,6 +403,50 @@ pub fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
         Some(text) => Period::parse(text, ctx.today)?,
         None => Period::ending(ctx.today, DEFAULT_PERIOD),
     })
+}
+
+/// Brands' totals over a period, per platform and across platforms.
+#[derive(Debug, Default)]
+pub struct Breakdown {
+    pub platforms: BTreeMap<(i64, String), Totals>,
+    pub brands: BTreeMap<i64, Totals>,
+}
+
+/// Each brand's totals over `period`, on each platform (or only `platform`) and across them: of
+/// every series, or only of `plugin`'s.
+pub async fn breakdown(
+    ctx: &Context<'_>,
+    brands: &[i64],
+    period: Period,
+    platform: Option<&str>,
+    plugin: Option<&dyn Plugin>,
+) -> Result<Breakdown> {
+    let mut peaked: Vec<&str> = match plugin {
+        Some(plugin) => plugin.series().to_vec(),
+        None => ctx
+            .registry
+            .plugins()
+            .flat_map(|p| p.series().iter().copied())
+            .collect(),
+    }
+    .into_iter()
+    .filter(|s| s.aggregate == Aggregate::Max)
+    .map(|s| s.name)
+    .collect();
+    peaked.sort_unstable();
+    peaked.dedup();
+    let peaks = async {
+        if peaked.is_empty() {
+            return Ok(Vec::new());
+        }
+        ctx.store
+            .peaks(ctx.guild_id, brands, period, platform, &peaked)
+            .await
+    };
+    let (platforms, peaks) =
+        tokio::try_join!(by_platform(ctx, brands, period, platform, plugin), peaks)?;
+    let brands = across(ctx.registry, &platforms, peaks);
+    Ok(Breakdown { platforms, brands })
 }
 
 /// Each brand's totals on each platform over `period`: of every series, or only of
@@ -417,15 +486,33 @@ pub fn totals(registry: &Registry, rows: Vec<Aggregated>) -> BTreeMap<(i64, Stri
     out
 }
 
-/// Each brand's totals across its platforms: the sum of its platforms' totals.
-pub fn across(by_platform: &BTreeMap<(i64, String), Totals>) -> BTreeMap<i64, Totals> {
-    let mut out: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
+/// Each brand's totals across its platforms: the sum of its platforms' totals, except for a
+/// series aggregated by its largest day, whose value is its largest daily sum over platforms
+/// (`peaks`, as [`crate::storage::Snapshots::peaks`] gives them): each platform's best day
+/// may fall on a different day, and their sum is a day that never happened.
+pub fn across(
+    registry: &Registry,
+    by_platform: &BTreeMap<(i64, String), Totals>,
+    peaks: Vec<(i64, String, i64)>,
+) -> BTreeMap<i64, Totals> {
+    let mut parts: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
     for ((brand, _), totals) in by_platform {
-        out.entry(*brand).or_default().push(totals);
+        parts.entry(*brand).or_default().push(totals);
     }
-    out.into_iter()
+    let mut out: BTreeMap<i64, Totals> = parts
+        .into_iter()
         .map(|(brand, parts)| (brand, sum_totals(parts.into_iter())))
-        .collect()
+        .collect();
+    for (brand, series, peak) in peaks {
+        let (Some(rule), Some(totals)) = (registry.series(&series), out.get_mut(&brand)) else {
+            continue;
+        };
+        if rule.aggregate == Aggregate::Max {
+            let days = totals.days(rule.name).unwrap_or(0);
+            totals.insert(rule.name, peak, days);
+        }
+    }
+    out
 }
 
 pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
@@ -436,6 +523,16 @@ pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
     sum
 }
 
+/// A reply's title: what it shows, whose numbers, and the platform when narrowed to one, so a
+/// filtered view is never titled as if it covered every platform. The period is in each
+/// reply's description or footer.
+pub fn heading(what: &str, scope: &str, platform: Option<&str>) -> String {
+    match platform {
+        Some(platform) => format!("{what} · {scope} · {platform}"),
+        None => format!("{what} · {scope}"),
+    }
+}
+
 fn brands_count(n: usize) -> String {
     if n == 1 {
         "1 brand".to_string()
@@ -444,10 +541,19 @@ fn brands_count(n: usize) -> String {
     }
 }
 
+/// The change of a value with no data the period before; [`new_note`] explains it once per
+/// reply rather than on every line.
+pub const NEW: &str = "new";
+
+/// What [`NEW`] means, said once.
+pub fn new_note() -> String {
+    format!("{NEW}: no data the period before to compare with.")
+}
+
 /// How a value changed from the period before: relative for counts, in points for rates.
 pub fn change_text(before: Option<&Summary>, now: &Summary) -> String {
     let Some(before) = before else {
-        return "new (no data the period before)".to_string();
+        return NEW.to_string();
     };
     match now.unit {
         Unit::Count => change(before.value as i64, now.value as i64),
@@ -498,6 +604,29 @@ mod tests {
     }
 
     #[test]
+    fn a_largest_day_across_platforms_is_the_largest_daily_sum_and_other_series_add_up() {
+        let names: Vec<String> = crate::plugins::names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let registry = Registry::new(&names);
+        let mut x = Totals::default();
+        x.insert("reach", 100, 2);
+        x.insert("followers", 1_000, 2);
+        let mut instagram = Totals::default();
+        instagram.insert("reach", 300, 2);
+        instagram.insert("followers", 3_000, 1);
+        let platforms = BTreeMap::from([
+            ((1, "x".to_string()), x),
+            ((1, "instagram".to_string()), instagram),
+        ]);
+        let brands = across(&registry, &platforms, vec![(1, "reach".to_string(), 350)]);
+        assert_eq!(brands[&1].get("reach"), Some(350));
+        assert_eq!(brands[&1].get("followers"), Some(4_000));
+        assert_eq!(brands[&1].days("reach"), Some(2));
+    }
+
+    #[test]
     fn gaps_and_changes_are_written_in_the_metrics_unit() {
         assert_eq!(gap_text(Unit::Percent, -0.471), "-0.47 pts");
         assert_eq!(gap_text(Unit::Count, 1234.4), "+1,234");
@@ -505,6 +634,6 @@ mod tests {
             change_text(Some(&summary(2.0, None)), &summary(2.5, None)),
             "+0.50 pts"
         );
-        assert!(change_text(None, &summary(2.5, None)).starts_with("new"));
+        assert_eq!(change_text(None, &summary(2.5, None)), "new");
     }
 }

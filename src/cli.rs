@@ -42,7 +42,16 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Connect to Discord with the token in DISCORD_TOKEN and answer commands.
-    Run,
+    Run {
+        /// Run only these gateway shards, FIRST-LAST (both included, counted from 0), and leave
+        /// the others to other processes sharing a PostgreSQL database; needs --total-shards.
+        #[arg(long, value_name = "FIRST-LAST", value_parser = discord::shards::parse_range)]
+        shards: Option<(u32, u32)>,
+        /// The number of shards of the whole bot, the same in every process, or `auto` for
+        /// Discord's recommendation; without --shards this process runs them all.
+        #[arg(long, value_name = "N|auto", value_parser = discord::shards::parse_total)]
+        total_shards: Option<discord::shards::Total>,
+    },
     /// Type commands as in Discord, one per line, and read the replies here.
     Console {
         /// Act on this Discord server's data instead of the console's own local data.
@@ -98,7 +107,8 @@ pub enum Command {
         #[arg(long, value_name = "ID")]
         guild: Option<u64>,
     },
-    /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md).
+    /// Measure the performance targets on a fresh database in DIR (see BENCHMARKS.md); with
+    /// --database postgres://..., on a fresh database of that server, dropped afterwards.
     Bench {
         /// Where the measured databases are made (and removed afterwards).
         #[arg(long, value_name = "DIR", default_value = "target/bench")]
@@ -197,8 +207,15 @@ async fn alert_rates(
 pub async fn run(cli: Cli) -> Result<()> {
     let settings = Arc::new(Settings::load(cli.config.as_deref(), cli.database)?);
     init_logging(&settings);
-    match cli.command.unwrap_or(Command::Run) {
-        Command::Run => {
+    let run = Command::Run {
+        shards: None,
+        total_shards: None,
+    };
+    match cli.command.unwrap_or(run) {
+        Command::Run {
+            shards,
+            total_shards,
+        } => {
             let token = std::env::var("DISCORD_TOKEN").unwrap_or_default();
             if token.trim().is_empty() {
                 return Err(Error::TokenMissing);
@@ -211,6 +228,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 token: SecretString::new(token.trim().to_string()),
                 api_proxy,
                 guild_ids: settings.discord.guild_ids.clone(),
+                shards: discord::shards::Plan {
+                    range: shards,
+                    total: total_shards,
+                },
+                scheduler_every: discord::SCHEDULER_EVERY,
             };
             let store = Store::open(&settings.database).await?;
             let dispatcher = Arc::new(Dispatcher::new(settings, store.clone(), Clock::System)?);

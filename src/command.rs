@@ -30,6 +30,10 @@ pub fn parse_day(text: &str) -> Option<NaiveDate> {
         .filter(|d| (1900..=9999).contains(&d.year()))
 }
 
+/// Platform of a snapshot logged without `platform:`; it counts in all-platform totals, and
+/// replies say so.
+pub const DEFAULT_PLATFORM: &str = "other";
+
 /// Platforms a snapshot can be logged for, as offered in the `platform` option.
 pub const PLATFORMS: &[&str] = &[
     "instagram",

@@ -8,7 +8,7 @@
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::error::UserError;
@@ -49,23 +49,58 @@ impl Cron {
         Ok(Cron { schedule, tz })
     }
 
-    /// Scheduled times after `after`, in UTC. A wall-clock time repeated when clocks fall back
-    /// fires once, at its first instant.
+    /// Scheduled times after `after`, in UTC, each strictly later. A wall-clock time repeated
+    /// when clocks fall back fires once, at its first instant: when `after` falls between its
+    /// two instants, that day's run has been and the next is a later time. (cron 0.17 resolves
+    /// a repeated time to its first instant even when that is before `after`, and may also
+    /// yield the second.)
     pub fn after(&self, after: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-        let mut previous: Option<NaiveDateTime> = None;
         self.schedule
             .after(&after.with_timezone(&self.tz))
             .filter(move |at| {
-                let wall = at.naive_local();
-                let repeated = previous == Some(wall);
-                previous = Some(wall);
-                !repeated
+                let first = match self.tz.from_local_datetime(&at.naive_local()) {
+                    LocalResult::Ambiguous(earliest, _) => earliest == *at,
+                    _ => true,
+                };
+                first && *at > after
             })
             .map(|at| at.with_timezone(&Utc))
     }
 
     pub fn tz(&self) -> Tz {
         self.tz
+    }
+
+    /// The first wall-clock time of the schedule within a year of `now` that does not exist in
+    /// the timezone (clocks spring forward over it), as a time written in UTC.
+    pub fn gap(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        // Wall-clock times, computed as if in UTC, that do not exist in the timezone.
+        let wall_now = Utc.from_utc_datetime(&now.with_timezone(&self.tz).naive_local());
+        let year_later = wall_now + Duration::days(366);
+        self.schedule
+            .after(&wall_now)
+            .take(MAX_DUE)
+            .take_while(|wall| *wall < year_later)
+            .find(|wall| {
+                matches!(
+                    self.tz.from_local_datetime(&wall.naive_utc()),
+                    LocalResult::None
+                )
+            })
+    }
+
+    /// Why a schedule with no run ahead never runs: its only times fall where clocks spring
+    /// forward, or it names no time that exists.
+    pub fn never_runs(&self, expression: &str, now: DateTime<Utc>) -> UserError {
+        match self.gap(now) {
+            Some(wall) => UserError::OnlyInClockGap {
+                timezone: self.tz.to_string(),
+                time: wall.format("%H:%M").to_string(),
+            },
+            None => UserError::NeverRuns {
+                expression: expression.trim().to_string(),
+            },
+        }
     }
 
     /// Warnings worth a line in the reply: what numeric days mean, and runs that fall in a
@@ -79,21 +114,7 @@ impl Cron {
                 describe_days(day_of_week)
             ));
         }
-        // Wall-clock times, computed as if in UTC, that do not exist in the timezone.
-        let wall_now = Utc.from_utc_datetime(&now.with_timezone(&self.tz).naive_local());
-        let year_later = wall_now + Duration::days(366);
-        let gap = self
-            .schedule
-            .after(&wall_now)
-            .take(MAX_DUE)
-            .take_while(|wall| *wall < year_later)
-            .find(|wall| {
-                matches!(
-                    self.tz.from_local_datetime(&wall.naive_utc()),
-                    LocalResult::None
-                )
-            });
-        if let Some(wall) = gap {
+        if let Some(wall) = self.gap(now) {
             notes.push(format!(
                 "There is no {} on {} in {} (clocks go forward), so that run is skipped.",
                 wall.format("%H:%M"),
@@ -111,6 +132,71 @@ pub fn timezone(name: &str) -> Result<Tz, UserError> {
         option: "timezone",
         accepts: "an IANA timezone name such as Europe/Bucharest or America/New_York".to_string(),
     })
+}
+
+/// Refuses the legacy names chrono-tz still reads but a team almost never means: fixed
+/// offsets that look like a region's time (EST is UTC-5 all year, while New York observes
+/// daylight saving) and the POSIX-style and European abbreviations, each with the IANA name to
+/// use. UTC and its equivalents stay allowed: a fixed UTC is what anyone typing it means.
+pub fn refuse_legacy(name: &str) -> Result<(), UserError> {
+    let name = name.trim();
+    let known: &[(&str, &str, &str)] = &[
+        (
+            "EST",
+            "America/New_York",
+            "is UTC-5 all year and never observes daylight saving",
+        ),
+        (
+            "MST",
+            "America/Denver (or America/Phoenix, on UTC-7 all year)",
+            "is UTC-7 all year and never observes daylight saving",
+        ),
+        ("HST", "Pacific/Honolulu", "is a legacy abbreviation"),
+        (
+            "EST5EDT",
+            "America/New_York",
+            "is a legacy POSIX-style name",
+        ),
+        ("CST6CDT", "America/Chicago", "is a legacy POSIX-style name"),
+        ("MST7MDT", "America/Denver", "is a legacy POSIX-style name"),
+        (
+            "PST8PDT",
+            "America/Los_Angeles",
+            "is a legacy POSIX-style name",
+        ),
+        ("CET", "Europe/Paris", "is a legacy abbreviation"),
+        ("MET", "Europe/Paris", "is a legacy abbreviation"),
+        ("EET", "Europe/Athens", "is a legacy abbreviation"),
+        ("WET", "Europe/Lisbon", "is a legacy abbreviation"),
+    ];
+    if let Some((_, suggestion, why)) = known.iter().find(|(n, _, _)| n.eq_ignore_ascii_case(name))
+    {
+        return Err(UserError::LegacyTimezone {
+            name: name.to_uppercase(),
+            suggestion,
+            why: why.to_string(),
+        });
+    }
+    // Etc/GMT+5 is UTC-5: a fixed offset, and its sign reads backwards.
+    let offset = name
+        .strip_prefix("Etc/")
+        .unwrap_or(name)
+        .strip_prefix("GMT")
+        .filter(|rest| {
+            rest.starts_with(['+', '-']) && rest[1..].parse::<u8>().is_ok_and(|h| h > 0)
+        });
+    if let Some(rest) = offset {
+        let flipped = if rest.starts_with('+') { "-" } else { "+" };
+        return Err(UserError::LegacyTimezone {
+            name: name.to_string(),
+            suggestion: "America/New_York or Europe/Bucharest",
+            why: format!(
+                "is a fixed offset, UTC{flipped}{} all year (its sign is reversed), never observing daylight saving",
+                &rest[1..]
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// What a numeric day-of-week field means, in day names.
@@ -184,6 +270,37 @@ mod tests {
     }
 
     #[test]
+    fn inside_the_repeated_hour_the_next_run_is_later_than_now() {
+        // Each `now` falls between the two instants of the repeated time: the first has
+        // passed, so the next run is the next day's.
+        for (expression, timezone, now, next) in [
+            (
+                "0 30 1 * * *",
+                "America/New_York",
+                "2027-11-07T06:15:00Z",
+                "2027-11-08T06:30:00Z",
+            ),
+            (
+                "0 30 3 * * *",
+                "Europe/Bucharest",
+                "2027-10-31T01:15:00Z",
+                "2027-11-01T01:30:00Z",
+            ),
+            (
+                "0 45 1 * * *",
+                "Australia/Lord_Howe",
+                "2027-04-03T15:00:00Z",
+                "2027-04-04T15:15:00Z",
+            ),
+        ] {
+            let cron = Cron::parse(expression, timezone).unwrap();
+            let runs: Vec<_> = cron.after(utc(now)).take(2).collect();
+            assert_eq!(runs[0], utc(next), "{timezone}");
+            assert!(runs[1] > runs[0], "{timezone}");
+        }
+    }
+
+    #[test]
     fn a_time_in_the_spring_forward_gap_is_skipped_and_the_reply_says_so() {
         let cron = Cron::parse("0 30 3 * * *", "Europe/Bucharest").unwrap();
         let runs: Vec<_> = cron.after(utc("2027-03-27T12:00:00Z")).take(2).collect();
@@ -195,6 +312,54 @@ mod tests {
             [
                 "There is no 03:30 on 2027-03-28 in Europe/Bucharest (clocks go forward), so that run is skipped."
             ]
+        );
+    }
+
+    #[test]
+    fn legacy_fixed_offset_names_are_refused_with_the_place_to_use() {
+        let err = refuse_legacy("EST").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "`timezone` must be a place's IANA name, such as America/New_York: EST is UTC-5 all year and never observes daylight saving, so the digest would not follow the clocks there."
+        );
+        for name in ["mst", "HST", "PST8PDT", "CET", "Etc/GMT+5", "GMT-3"] {
+            assert!(refuse_legacy(name).is_err(), "{name}");
+        }
+        assert!(
+            refuse_legacy("Etc/GMT+5")
+                .unwrap_err()
+                .to_string()
+                .contains("UTC-5 all year")
+        );
+        for name in [
+            "UTC",
+            "Etc/UTC",
+            "GMT",
+            "Etc/GMT",
+            "America/New_York",
+            "Europe/Bucharest",
+        ] {
+            assert_eq!(refuse_legacy(name), Ok(()), "{name}");
+        }
+    }
+
+    #[test]
+    fn a_schedule_only_inside_a_clock_gap_is_refused_for_that_reason() {
+        // New York's clocks jump from 2:00 to 3:00 on 14 March 2027: 2:30 that day, the only
+        // time this schedule names, never happens.
+        let cron = Cron::parse("0 30 2 14 3 * 2027", "America/New_York").unwrap();
+        assert_eq!(cron.after(utc("2027-03-01T00:00:00Z")).next(), None);
+        let err = cron.never_runs("0 30 2 14 3 * 2027", utc("2027-03-01T00:00:00Z"));
+        assert_eq!(
+            err.to_string(),
+            "`cron` never runs in America/New_York: 02:30 does not exist on the days it names (clocks go forward at that time), and a skipped run is not moved. Pick a time outside the clock change, such as 04:00."
+        );
+        let cron = Cron::parse("0 0 9 30 2 *", "UTC").unwrap();
+        assert_eq!(cron.after(utc("2027-03-01T00:00:00Z")).next(), None);
+        assert_eq!(
+            cron.never_runs("0 0 9 30 2 *", utc("2027-03-01T00:00:00Z"))
+                .to_string(),
+            "`cron` never runs: `0 0 9 30 2 *` names no time that exists, such as 30 February."
         );
     }
 

@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::{across, benchmark_value, by_platform, change_text, format_value, gap_text};
+use crate::analysis::{
+    NEW, benchmark_value, breakdown, change_text, format_value, gap_text, new_note,
+};
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
 use crate::error::{Error, Result};
@@ -71,12 +73,12 @@ pub async fn for_guild(
 pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> Result<Reply> {
     let (scope, brands) = ctx.scope(landscape).await?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let (now_platforms, before) = tokio::try_join!(
-        by_platform(ctx, &ids, week, None, None),
-        by_platform(ctx, &ids, week.previous(), None, None),
+    let (now, before) = tokio::try_join!(
+        breakdown(ctx, &ids, week, None, None),
+        breakdown(ctx, &ids, week.previous(), None, None),
     )?;
-    let now = across(&now_platforms);
-    let before = across(&before);
+    let now_platforms = now.platforms;
+    let (now, before) = (now.brands, before.brands);
     let standings: Vec<Standing> = ctx
         .registry
         .plugins()
@@ -105,7 +107,10 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
             .filter_map(|s| brand_field(ctx, s, brand, &all, &now_platforms))
             .collect();
         let description = if fields.is_empty() {
-            format!("{} logged no data this week.", brand.name)
+            format!(
+                "{} logged no data from {} to {}.",
+                brand.name, week.from, week.to
+            )
         } else {
             String::new()
         };
@@ -149,12 +154,26 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
             });
         }
     }
+    let mut content = format!("**Weekly digest · {scope}** · {week}, against the week before.");
+    let new = |f: &Field| f.value.contains(&format!(" · {NEW}"));
+    if embeds.iter().any(|e| e.fields.iter().any(new)) {
+        content.push_str(&format!(" {}", new_note()));
+    }
     Ok(Reply {
-        content: format!("**Weekly digest · {scope}** · {week}, against the week before."),
+        content,
         embeds,
         attachments,
         ephemeral: false,
     })
+}
+
+/// What a preview covers and why today is not in it: a digest posted now reports the seven
+/// whole days before it, so numbers logged for today wait for the next one.
+pub fn preview_note(week: Period, today: chrono::NaiveDate) -> String {
+    format!(
+        "A digest posted now covers the 7 days before today, {} to {}; numbers logged for today ({today}) go into the next one.",
+        week.from, week.to
+    )
 }
 
 /// A label inside a sentence: "Engagement rate" becomes "engagement rate", "CTR" stays.
@@ -185,11 +204,10 @@ fn brand_field(
     by_platform: &BTreeMap<(i64, String), crate::plugin::Totals>,
 ) -> Option<Field> {
     let now = standing.now.get(&brand.id)?;
-    let mut line = format!(
-        "{} · {} w/w",
-        now.text,
-        change_text(standing.before.get(&brand.id), now)
-    );
+    let mut line = match standing.before.get(&brand.id) {
+        Some(before) => format!("{} · {} w/w", now.text, change_text(Some(before), now)),
+        None => format!("{} · {NEW}", now.text),
+    };
     if let (Some((rank, of)), Some(average)) = (standing.rank(brand.id), standing.average(all))
         && of > 1
     {
@@ -337,7 +355,7 @@ fn highlights(brands: &[Brand], standings: &[Standing<'_>], competitors: &[&Bran
         .map(|b| b.name.as_str())
         .collect();
     if !silent.is_empty() {
-        lines.push(format!("No data this week: {}", silent.join(", ")));
+        lines.push(format!("No data in the week: {}", silent.join(", ")));
     }
     if lines.is_empty() {
         lines.push("Nothing logged this week or the week before.".to_string());

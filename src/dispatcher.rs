@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::clock::Clock;
-use crate::command::{CommandSpec, Embed, Field, Invocation, Options, Reply};
+use crate::command::{CommandSpec, Embed, Field, Invocation, Kind, OptionSpec, Options, Reply};
 use crate::error::{Error, Result, UserError};
 use crate::handler;
 use crate::limits::SUGGESTIONS;
@@ -156,6 +156,11 @@ fn all_commands(registry: &Registry) -> Vec<Command> {
         CommandSpec {
             name: "help",
             description: "List metricord's commands and what they compute",
+            options: vec![OptionSpec::new(
+                "command",
+                "Only this command's help, with each of its options (such as ctr)",
+                Kind::Text { max_len: 40 },
+            )],
             ..CommandSpec::default()
         },
         handler!(help),
@@ -168,8 +173,11 @@ pub fn commands(registry: &Registry) -> Vec<CommandSpec> {
     all_commands(registry).into_iter().map(|c| c.spec).collect()
 }
 
-/// `/help`
-async fn help(ctx: &Context<'_>, _: &Options) -> Result<Reply> {
+/// `/help [command]`
+async fn help(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
+    if let Some(name) = options.text("command") {
+        return command_help(ctx.commands, name);
+    }
     let fields = usage(ctx.commands)
         .into_iter()
         .map(|(line, description)| Field::new(line, description))
@@ -177,6 +185,43 @@ async fn help(ctx: &Context<'_>, _: &Options) -> Result<Reply> {
     Ok(Reply::embed(Embed {
         title: "metricord commands".to_string(),
         description: "Add `brand:` to a metric command to store its numbers as a snapshot for that brand; leave it out to just calculate. Every metric command also takes `platform:` and `date:` (YYYY-MM-DD, default today).".to_string(),
+        fields,
+        footer: None,
+    }))
+}
+
+/// One command's help: its usage lines (one per subcommand) and what each option takes.
+fn command_help(commands: &[CommandSpec], name: &str) -> Result<Reply> {
+    let name = name.trim().trim_start_matches('/').to_lowercase();
+    let spec = commands
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| UserError::UnknownCommand { name: name.clone() })?;
+    let mut fields = Vec::new();
+    let specs: Vec<&CommandSpec> = if spec.subcommands.is_empty() {
+        vec![spec]
+    } else {
+        spec.subcommands.iter().collect()
+    };
+    for ((line, description), sub) in usage(std::slice::from_ref(spec)).into_iter().zip(specs) {
+        // A command without subcommands has its description in the title already.
+        let mut lines: Vec<String> = Vec::new();
+        if !spec.subcommands.is_empty() {
+            lines.push(description.to_string());
+        }
+        for option in &sub.options {
+            lines.push(format!(
+                "`{}`{}: {}",
+                option.name,
+                if option.required { " (required)" } else { "" },
+                option.description
+            ));
+        }
+        fields.push(Field::new(line, lines.join("\n")));
+    }
+    Ok(Reply::embed(Embed {
+        title: format!("/{}", spec.name),
+        description: spec.description.to_string(),
         fields,
         footer: None,
     }))
@@ -261,7 +306,7 @@ mod tests {
         assert!(
             reply.embeds[0].fields[0]
                 .value
-                .ends_with("2026-11-29 (new brand)"),
+                .contains("2026-11-29 (new brand)"),
             "{reply:?}"
         );
     }

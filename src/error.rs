@@ -97,6 +97,20 @@ pub enum UserError {
         "Digest #{id} already posts this to that channel at those times; `/digest list` shows it."
     )]
     DuplicateSchedule { id: i64 },
+    #[error(
+        "`timezone` must be a place's IANA name, such as {suggestion}: {name} {why}, so the digest would not follow the clocks there."
+    )]
+    LegacyTimezone {
+        name: String,
+        suggestion: &'static str,
+        why: String,
+    },
+    #[error(
+        "`cron` never runs in {timezone}: {time} does not exist on the days it names (clocks go forward at that time), and a skipped run is not moved. Pick a time outside the clock change, such as 04:00."
+    )]
+    OnlyInClockGap { timezone: String, time: String },
+    #[error("`cron` never runs: `{expression}` names no time that exists, such as 30 February.")]
+    NeverRuns { expression: String },
     #[error("This server has no digest #{id}; `/digest list` shows the schedules.")]
     UnknownSchedule { id: i64 },
     #[error("This server has no alert #{id}; `/alert list` shows the rules.")]
@@ -196,6 +210,38 @@ pub const INTERNAL_ERROR: &str =
 pub const STORAGE_UNAVAILABLE: &str =
     "Storage is unavailable right now; try again in a moment. Nothing was stored.";
 
+/// What users see while the disk under the database is full (or refuses writes): nothing more
+/// can be stored until an operator frees space, and then writes work again without a restart.
+pub const STORAGE_FULL: &str = "The bot's storage could not be written: its disk is full or failing, and an operator must free space. Nothing was stored.";
+
+/// What users see when another process held SQLite's write lock past `busy_timeout_ms`: in
+/// practice a long import from the command line, since every other write is short.
+pub const STORAGE_BUSY: &str = "The database is busy with a long write by another process, such as an import; try again in a moment. Nothing was stored.";
+
+/// What users see once SQLite found the database damaged: writes stop until an operator
+/// repairs it, so that no more is stored on top of what may be wrong.
+pub const DATABASE_DAMAGED: &str = "The bot's database is damaged, so nothing more is stored until an operator repairs it. Nothing was stored.";
+
+/// What users see once the database file was deleted or replaced under the running bot.
+pub const DATABASE_GONE: &str = "The bot's database file was removed while it ran, so nothing more is stored until an operator restarts it. Nothing was stored.";
+
+/// Why metricord will not write to a SQLite database file: found at start, or while running.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DatabaseFault {
+    #[error(
+        "{path} is damaged ({found}); nothing more is written to it: restore a backup or recover it as RELIABILITY.md says (\"A damaged database\"); to start on it anyway, set [database] integrity_check = \"off\""
+    )]
+    Damaged { path: PathBuf, found: String },
+    #[error(
+        "{path} was deleted or replaced while metricord ran; nothing more is written, so that nothing goes into a file no one will read: restart metricord"
+    )]
+    Gone { path: PathBuf },
+    #[error(
+        "{path} is another program's database ({why}) and was left as it was; point [database] url at a file of metricord's own"
+    )]
+    Foreign { path: PathBuf, why: String },
+}
+
 /// Anything that can go wrong in the library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -207,6 +253,18 @@ pub enum Error {
     /// came free in time): nothing was done, and the pool reconnects by itself.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
+    /// The disk under the database is full, or refused a write: the write was rolled back
+    /// whole, and the next one works once there is room.
+    #[error("the database could not be written, its disk is full or failing: {0}")]
+    Full(sqlx::Error),
+    /// Another connection held SQLite's write lock for longer than the busy timeout.
+    #[error("the database is busy: another process held its write lock too long: {0}")]
+    Busy(sqlx::Error),
+    /// SQLite reported a damaged file (SQLITE_CORRUPT or SQLITE_NOTADB) during a command.
+    #[error("the database is damaged: {0}")]
+    Corrupt(sqlx::Error),
+    #[error(transparent)]
+    Fault(#[from] DatabaseFault),
     #[error(
         "the target database already holds data; migrate-data copies into an empty database only, so nothing was copied"
     )]
@@ -246,20 +304,56 @@ pub enum Error {
     TokenRejected,
     #[error("Discord: {0}")]
     Discord(String),
+    /// A command-line flag whose value cannot work, such as a shard range outside the total.
+    #[error("{flag}: {message}")]
+    Flag { flag: String, message: String },
     #[error("drawing a chart failed: {0}")]
     Chart(String),
 }
 
-/// Every database error passes through here, so a lost connection is told apart from a failed
-/// query wherever it happens.
+/// Every database error passes through here, so a lost connection or a full disk is told apart
+/// from a failed query wherever it happens.
 impl From<sqlx::Error> for Error {
     fn from(err: sqlx::Error) -> Error {
         if connection_lost(&err) {
             Error::Unavailable(err)
+        } else if disk_full(&err) {
+            Error::Full(err)
+        } else if matches!(sqlite_code(&err).map(|c| c & 0xff), Some(11 | 26)) {
+            // SQLITE_CORRUPT and SQLITE_NOTADB, of any kind.
+            Error::Corrupt(err)
+        } else if sqlite_code(&err).map(|c| c & 0xff) == Some(5) {
+            // SQLITE_BUSY, of any kind: the busy timeout ran out.
+            Error::Busy(err)
         } else {
             Error::Database(err)
         }
     }
+}
+
+/// SQLite's extended result code of an error, if SQLite raised it; its low byte is the
+/// primary code.
+pub(crate) fn sqlite_code(err: &sqlx::Error) -> Option<i32> {
+    use sqlx::error::DatabaseError;
+    let sqlx::Error::Database(db) = err else {
+        return None;
+    };
+    let sqlite = db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+    sqlite.code()?.parse::<i32>().ok()
+}
+
+/// Whether the disk refused to take the database's writes: SQLITE_FULL; SQLITE_IOERR's write,
+/// fsync and truncate kinds (what a write past a file-size limit or quota gives, where a full
+/// disk gives SQLITE_FULL); PostgreSQL's disk_full (53100).
+fn disk_full(err: &sqlx::Error) -> bool {
+    const FULL: i32 = 13;
+    const IOERR_WRITE: i32 = 10 | (3 << 8);
+    const IOERR_FSYNC: i32 = 10 | (4 << 8);
+    const IOERR_TRUNCATE: i32 = 10 | (6 << 8);
+    matches!(
+        sqlite_code(err),
+        Some(FULL | IOERR_WRITE | IOERR_FSYNC | IOERR_TRUNCATE)
+    ) || matches!(err, sqlx::Error::Database(db) if db.code().is_some_and(|c| c == "53100"))
 }
 
 /// Whether an error means the database could not be reached, rather than that it refused what
@@ -282,6 +376,12 @@ impl Error {
         match self {
             Error::User(err) => err.to_string(),
             Error::Unavailable(_) => STORAGE_UNAVAILABLE.to_string(),
+            Error::Full(_) => STORAGE_FULL.to_string(),
+            Error::Busy(_) => STORAGE_BUSY.to_string(),
+            Error::Corrupt(_) | Error::Fault(DatabaseFault::Damaged { .. }) => {
+                DATABASE_DAMAGED.to_string()
+            }
+            Error::Fault(DatabaseFault::Gone { .. }) => DATABASE_GONE.to_string(),
             _ => INTERNAL_ERROR.to_string(),
         }
     }
@@ -292,10 +392,12 @@ impl Error {
         match self {
             Error::User(_)
             | Error::Settings { .. }
+            | Error::Flag { .. }
             | Error::Read { .. }
             | Error::SqliteOnly { .. }
             | Error::TargetNotEmpty
             | Error::Exists { .. }
+            | Error::Fault(_)
             | Error::TokenMissing
             | Error::TokenRejected => 2,
             _ => 1,

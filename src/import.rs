@@ -493,6 +493,12 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         (None, Some(landscape)) => Some(ctx.scope(Some(landscape)).await?.1),
         (None, None) => None,
     };
+    // What the reply names as exported: the brand, the landscape, or the whole server.
+    let scope = match (&brands, options.text("landscape")) {
+        (Some(brands), None) => brands.first().map(|b| b.name.clone()).unwrap_or_default(),
+        (_, Some(landscape)) => format!("landscape {}", landscape.trim()),
+        (None, None) => "every brand".to_string(),
+    };
     let period = options
         .text("period")
         .map(|p| Period::parse(p, ctx.today))
@@ -561,8 +567,13 @@ pub async fn export(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .map_err(|e| Error::Io(std::io::Error::other(e.to_string())))?;
     Ok(Reply {
         content: format!(
-            "Exported {}{}.",
+            "Exported {} of {}, {}{}.",
             plural(rows.len(), "value", "values"),
+            scope,
+            match period {
+                Some(period) => period.to_string(),
+                None => "every date".to_string(),
+            },
             setup_of(&setup)
         ),
         attachments: vec![File {

@@ -8,8 +8,8 @@
 //! The data path runs top to bottom, and every module imports only from those below it:
 //!
 //! - Front ends: [`cli`] (the command line, choosing a front end or an operator task),
-//!   [`discord`] (serenity: registration, interactions, posting; the only module that knows
-//!   serenity) and [`console`] (commands typed as in Discord).
+//!   [`discord`] (serenity: registration, interactions, posting, which gateway shards a
+//!   process runs; the only module that knows serenity) and [`console`] (commands typed as in Discord).
 //! - [`dispatcher`]: one entry point for every front end. It checks the invocation against the
 //!   command's spec and routes it to the handler the command was declared with; it computes
 //!   nothing itself.

@@ -8,16 +8,15 @@
 
 use chrono::NaiveDate;
 
-use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
+use crate::command::{
+    CommandSpec, DEFAULT_PLATFORM, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply,
+};
 use crate::error::{Result, UserError};
 use crate::handler;
 use crate::plugin::{Calculation, Plugin};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Logged, NewSnapshot, Source};
-
-/// Platform of a snapshot logged without `platform:`.
-const DEFAULT_PLATFORM: &str = "other";
 
 /// A command for each enabled plugin.
 pub fn commands(registry: &Registry) -> Vec<Command> {
@@ -66,6 +65,7 @@ async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         .into());
     }
+    let platform_given = options.text("platform").is_some();
     let platform = options.text("platform").unwrap_or(DEFAULT_PLATFORM);
     let brand = options.text("brand");
     let history = match brand {
@@ -125,6 +125,7 @@ async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         calculation,
         logged.map(|l| (l, platform, day)),
         lookalike,
+        platform_given,
     ))
 }
 
@@ -132,6 +133,7 @@ fn metric_reply(
     calculation: Calculation,
     logged: Option<(Logged, &str, NaiveDate)>,
     lookalike: Option<String>,
+    platform_given: bool,
 ) -> Reply {
     let mut description = format!("`{}`", calculation.formula);
     for note in &calculation.notes {
@@ -154,6 +156,11 @@ fn metric_reply(
                 .map(|(series, value)| format!("{series} {}", crate::numbers::thousands(*value)))
                 .collect();
             stored.push_str(&format!("; replaced the earlier {}", earlier.join(", ")));
+        }
+        if !platform_given {
+            stored.push_str(&format!(
+                "\nNo `platform` given: stored as {DEFAULT_PLATFORM}, which counts in the brand's all-platform totals."
+            ));
         }
         fields.push(Field::new("Stored", stored));
     }

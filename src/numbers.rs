@@ -1,8 +1,8 @@
 //! Arithmetic that metrics share, and how numbers are written for people.
 //!
 //! Rates come with a 95% Wilson score interval, because a team comparing a 20% CTR on 100
-//! impressions with an 18% CTR on 120 is usually comparing noise; the interval is shown only when
-//! it is wide enough to change what the rounded figure says. Changes from zero read "new" rather
+//! impressions with an 18% CTR on 120 is usually comparing noise; the interval is shown whenever
+//! it changes what the rounded figure says. Changes from zero read "new" rather
 //! than an infinite percentage. Counts are written with thousands separators, large ones also in
 //! short form (27.3K).
 
@@ -26,21 +26,40 @@ pub fn wilson(successes: i64, trials: i64) -> Option<(f64, f64)> {
     Some(((centre - margin).max(0.0), (centre + margin).min(1.0)))
 }
 
-/// A rate as a percentage, with its Wilson interval when the sample is small enough for it to
-/// matter, that is when the interval reaches at least 0.05 points either side and so changes the
-/// figure at one decimal: `20.0% (95% CI 13.3-28.9%, n=100)`.
+/// A rate as a percentage, with its Wilson interval whenever either end of it, rounded as the
+/// rate is, differs from the rate: then the last digit shown is not certain. A small rate's
+/// interval can be narrow in points yet span a factor of thirty (1 in 10,000 is 0.010%,
+/// 0.0018-0.057%), so no width in points decides. Each end is written to the rate's decimals, or
+/// more where it takes more to keep two significant digits: `20.0% (95% CI 13.3-28.9%, n=100)`.
 pub fn rate_with_interval(successes: i64, trials: i64) -> String {
     let rate = ratio(successes, trials).unwrap_or(0.0) * 100.0;
     let places = decimal_places(rate);
+    let shown = format!("{rate:.places$}");
     match wilson(successes, trials) {
-        Some((low, high)) if (high - low) * 100.0 / 2.0 >= 0.05 => format!(
-            "{rate:.places$}% (95% CI {:.places$}-{:.places$}%, n={})",
-            low * 100.0,
-            high * 100.0,
-            thousands(trials)
-        ),
-        _ => format!("{rate:.places$}%"),
+        Some((low, high))
+            if [low, high]
+                .iter()
+                .any(|end| format!("{:.places$}", end * 100.0) != shown) =>
+        {
+            let (low, high) = (low * 100.0, high * 100.0);
+            let (low_places, high_places) = (end_places(low, places), end_places(high, places));
+            format!(
+                "{shown}% (95% CI {low:.low_places$}-{high:.high_places$}%, n={})",
+                thousands(trials)
+            )
+        }
+        _ => format!("{shown}%"),
     }
+}
+
+/// Decimals for an end of an interval around a rate written with `places`: as many, or enough
+/// for two significant digits of a small end.
+fn end_places(end: f64, places: usize) -> usize {
+    if end <= 0.0 {
+        return places;
+    }
+    let two_significant = (1.0 - end.log10().floor()).clamp(0.0, 16.0) as usize;
+    places.max(two_significant)
 }
 
 /// `numerator / denominator`, or `None` for a zero denominator.
@@ -241,7 +260,21 @@ mod tests {
 
     #[test]
     fn interval_is_left_out_when_the_sample_makes_it_invisible() {
-        assert_eq!(rate_with_interval(20_000, 1_000_000), "2.00%");
+        assert_eq!(rate_with_interval(2_000_000, 100_000_000), "2.00%");
+    }
+
+    #[test]
+    fn interval_is_shown_whenever_it_changes_the_printed_figure() {
+        // Half-width 0.03 points, yet the true rate may be a fifth or five times the figure.
+        assert_eq!(
+            rate_with_interval(1, 10_000),
+            "0.010% (95% CI 0.0018-0.057%, n=10,000)"
+        );
+        // 1.98-2.02%: the second decimal is not certain.
+        assert_eq!(
+            rate_with_interval(20_000, 1_000_000),
+            "2.00% (95% CI 1.97-2.03%, n=1,000,000)"
+        );
     }
 
     #[test]

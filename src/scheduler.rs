@@ -129,11 +129,17 @@ pub async fn schedule(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         })?;
     let expression = options.text("cron").unwrap_or(DEFAULT_CRON);
     let cron = match options.text("timezone") {
-        Some(timezone) => Cron::parse(expression, timezone)?,
+        Some(timezone) => {
+            crate::cron::refuse_legacy(timezone)?;
+            Cron::parse(expression, timezone)?
+        }
         None => Cron::new(expression, ctx.settings.timezone)?,
     };
     let next: Vec<DateTime<Utc>> = cron.after(ctx.now).take(3).collect();
-    if next.windows(2).any(|w| w[1] - w[0] < Duration::hours(1)) || next.is_empty() {
+    if next.is_empty() {
+        return Err(cron.never_runs(expression, ctx.now).into());
+    }
+    if next.windows(2).any(|w| w[1] - w[0] < Duration::hours(1)) {
         return Err(UserError::InvalidOption {
             option: "cron",
             accepts: "a schedule that runs at most once an hour, such as `0 0 9 * * Mon`"
@@ -248,6 +254,10 @@ pub fn week_before(at: DateTime<Utc>, tz: Tz) -> Period {
 pub async fn preview(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let week = week_before(ctx.now, ctx.settings.timezone);
     let mut reply = crate::digest::build(ctx, options.text("landscape"), week).await?;
+    reply.content.push('\n');
+    reply
+        .content
+        .push_str(&crate::digest::preview_note(week, ctx.today));
     reply.ephemeral = true;
     Ok(reply)
 }

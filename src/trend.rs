@@ -77,28 +77,16 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             period.to
         )));
     }
-    let chart_title = format!("{} · {title}", plugin.label());
-    let chart = Chart {
-        metric: plugin.label().to_string(),
-        unit: plugin.unit(),
-        scope: title,
-        platform: platform.map(str::to_string),
-        period,
-        step: if period.days() <= DAILY_POINTS_UP_TO {
-            Step::Day
-        } else {
-            Step::Week
-        },
-        lines,
+    let chart = trend_chart(plugin, title, platform, period, lines);
+    let step = match chart.step {
+        Step::Day => "day",
+        Step::Week => "week",
     };
+    // The embed is titled as the chart is, filters and all.
+    let chart_title = chart.title();
     let png = chart::draw(chart, ctx.settings.charts.theme)
         .await
         .map_err(crate::error::Error::Chart)?;
-    let step = if period.days() <= DAILY_POINTS_UP_TO {
-        "day"
-    } else {
-        "week"
-    };
     Ok(Reply {
         embeds: vec![Embed {
             title: chart_title,
@@ -111,6 +99,30 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }],
         ..Reply::default()
     })
+}
+
+/// What `/trend` hands the chart renderer: the metric in its unit, whose lines, the period and
+/// one point per day, or per week for long periods.
+pub fn trend_chart(
+    plugin: &dyn Plugin,
+    scope: String,
+    platform: Option<&str>,
+    period: Period,
+    lines: Vec<Line>,
+) -> Chart {
+    Chart {
+        metric: plugin.label().to_string(),
+        unit: plugin.unit(),
+        scope,
+        platform: platform.map(str::to_string),
+        period,
+        step: if period.days() <= DAILY_POINTS_UP_TO {
+            Step::Day
+        } else {
+            Step::Week
+        },
+        lines,
+    }
 }
 
 /// The chart's lines: per brand (across platforms, or the one platform asked for), or per
@@ -218,6 +230,10 @@ pub fn lines(
     // (line, bucket) -> (brand, platform) -> totals within the bucket
     let mut buckets: BTreeMap<(String, NaiveDate), BTreeMap<(i64, String), Totals>> =
         BTreeMap::new();
+    // A series aggregated by its largest day is the largest of its daily sums over the line's
+    // platforms: (line, bucket, series) -> day -> sum.
+    let mut daily: BTreeMap<(String, NaiveDate, &'static str), BTreeMap<NaiveDate, i64>> =
+        BTreeMap::new();
     for Stored {
         brand_id,
         platform,
@@ -238,6 +254,14 @@ pub fn lines(
         } else {
             platform.clone()
         };
+        if rule.aggregate == Aggregate::Max {
+            let sum = daily
+                .entry((line.clone(), bucket(day), rule.name))
+                .or_default()
+                .entry(day)
+                .or_insert(0);
+            *sum = sum.saturating_add(value);
+        }
         let totals = buckets
             .entry((line, bucket(day)))
             .or_default()
@@ -254,7 +278,16 @@ pub fn lines(
     }
     let mut lines: BTreeMap<String, Vec<(NaiveDate, f64)>> = BTreeMap::new();
     for ((line, day), parts) in buckets {
-        let combined = sum_totals(parts.values());
+        let mut combined = sum_totals(parts.values());
+        let peaks = daily
+            .range((line.clone(), day, "")..)
+            .take_while(|((l, d, _), _)| *l == line && *d == day);
+        for ((_, _, series), sums) in peaks {
+            if let Some(peak) = sums.values().max() {
+                let days = combined.days(series).unwrap_or(0);
+                combined.insert(series, *peak, days);
+            }
+        }
         if let Some(summary) = plugin.summarize(&combined) {
             lines.entry(line).or_default().push((day, summary.value));
         }
@@ -267,4 +300,49 @@ pub fn lines(
             points,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(platform: &str, day: u32, value: i64) -> Stored {
+        Stored {
+            brand_id: 1,
+            platform: platform.to_string(),
+            series: "reach".to_string(),
+            day: NaiveDate::from_ymd_opt(2026, 11, day).expect("a valid day"),
+            value,
+        }
+    }
+
+    #[test]
+    fn a_weeks_reach_across_platforms_is_its_largest_daily_sum_not_each_platforms_best_added() {
+        let names: Vec<String> = crate::plugins::names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let registry = Registry::new(&names);
+        let plugin = registry.by_name("reach").expect("reach is a plugin");
+        let brand = Brand {
+            id: 1,
+            name: "Acme".to_string(),
+            competitor: false,
+        };
+        // Monday 2026-11-02 .. Sunday 2026-11-08 is one weekly point. x's best day is the 2nd
+        // (100), instagram's the 3rd (300); the best day of both together is the 3rd, 350.
+        let values = vec![
+            stored("x", 2, 100),
+            stored("instagram", 2, 10),
+            stored("x", 3, 50),
+            stored("instagram", 3, 300),
+        ];
+        let period = Period::ending(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), 120);
+        let lines = lines(&registry, plugin, &[brand], period, true, values);
+        assert_eq!(lines.len(), 1);
+        assert_eq!(
+            lines[0].points,
+            vec![(NaiveDate::from_ymd_opt(2026, 11, 2).unwrap(), 350.0)]
+        );
+    }
 }

@@ -35,13 +35,13 @@ pub const DIRECT_COMPARE: &str = "SELECT brand_id, platform,
 /// A write transaction for each day back from today in `days`, of `rows` upserted rows each, in C SQLite on the database
 /// at `path` with metricord's settings (WAL, `synchronous`, `BEGIN IMMEDIATE`), into a table
 /// shaped like `snapshots` (the same columns, key and index) with statements prepared once:
-/// the least a logged command with `rows` inputs could cost. Returns the total time.
+/// the least a logged command with `rows` inputs could cost. Returns each transaction's time.
 pub fn sqlite_writes(
     path: &Path,
     synchronous: Synchronous,
     rows: usize,
     days: std::ops::Range<usize>,
-) -> Result<Duration> {
+) -> Result<Vec<Duration>> {
     let failed = |err: rusqlite::Error| Error::Io(std::io::Error::other(err));
     let db = rusqlite::Connection::open(path).map_err(failed)?;
     db.execute_batch(&format!(
@@ -71,9 +71,10 @@ pub fn sqlite_writes(
                  logged_at = excluded.logged_at, source = excluded.source",
         )
         .map_err(failed)?;
-    let started = Instant::now();
+    let mut times = Vec::with_capacity(days.len());
     for i in days {
         let day = (today - chrono::Duration::days(i as i64)).to_string();
+        let started = Instant::now();
         db.execute_batch("BEGIN IMMEDIATE").map_err(failed)?;
         for name in series.iter().cycle().take(rows) {
             insert
@@ -87,8 +88,9 @@ pub fn sqlite_writes(
                 .map_err(failed)?;
         }
         db.execute_batch("COMMIT").map_err(failed)?;
+        times.push(started.elapsed());
     }
-    Ok(started.elapsed())
+    Ok(times)
 }
 
 /// The same rows written directly in one transaction, in 500-row statements, into a table

@@ -10,6 +10,7 @@
 
 mod convert;
 mod fit;
+pub mod shards;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,7 +44,7 @@ pub const ANSWER_BUDGET: Duration = Duration::from_millis(2_000);
 const MAX_IN_FLIGHT: u32 = 10_000;
 
 /// How often the digest worker looks for due digests.
-const SCHEDULER_EVERY: Duration = Duration::from_secs(20);
+pub const SCHEDULER_EVERY: Duration = Duration::from_secs(20);
 
 /// Where the bot connects and which commands it registers where.
 #[derive(Debug, Clone)]
@@ -53,6 +54,11 @@ pub struct Connection {
     pub api_proxy: Option<String>,
     /// Register commands in these guilds (instant, for development) instead of globally.
     pub guild_ids: Vec<u64>,
+    /// Which gateway shards this process runs (the `--shards` and `--total-shards` flags).
+    pub shards: shards::Plan,
+    /// How often the digest worker looks for due digests: [`SCHEDULER_EVERY`], shorter in tests
+    /// that move a hand-set clock.
+    pub scheduler_every: Duration,
 }
 
 /// Connects to Discord and answers interactions until `shutdown` completes, then closes the
@@ -78,6 +84,25 @@ pub async fn run(
             _ => Error::Discord(err.to_string()),
         })?;
     tracing::info!(bot = %user.name, "logged in to Discord");
+    let backend = dispatcher
+        .services()
+        .settings
+        .database
+        .backend()
+        .map_err(|message| Error::Settings {
+            path: "database.url".into(),
+            message,
+        })?;
+    let ours = connection
+        .shards
+        .resolve(backend, || async {
+            let gateway = with_retries(|| http.get_bot_gateway())
+                .await
+                .map_err(|err| Error::Discord(format!("GET /gateway/bot: {err}")))?;
+            Ok(gateway.shards)
+        })
+        .await?;
+    tracing::info!(shards = %ours, "starting the gateway connections");
 
     let services = dispatcher.services().clone();
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
@@ -96,7 +121,7 @@ pub async fn run(
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     let (clock, catch_up) = (services.clock.clone(), services.settings.digest.catch_up);
     let scheduler = Scheduler::new(services, post, clock, catch_up);
-    let worker = tokio::spawn(scheduler.run(SCHEDULER_EVERY, async move {
+    let worker = tokio::spawn(scheduler.run(connection.scheduler_every, async move {
         let _ = stopped.changed().await;
     }));
     let shards = client.shard_manager.clone();
@@ -106,8 +131,10 @@ pub async fn run(
         let _ = stop.send(true);
         shards.shutdown_all().await;
     });
+    // serenity 0.12 reads the range's end as the last shard to run, not one past it: 0..3
+    // starts shards 0, 1, 2 and 3.
     client
-        .start()
+        .start_shard_range(ours.first..ours.last, ours.total)
         .await
         .map_err(|err| Error::Discord(err.to_string()))?;
     // Every running command holds a permit; taking them all waits for the last to finish.

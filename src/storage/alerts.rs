@@ -177,7 +177,7 @@ macro_rules! impl_alerts {
         impl Alerts for $backend {
             async fn add_alert(&self, alert: &NewAlert<'_>) -> Result<Option<i64>> {
                 storable(alert.metric)?;
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     // Selecting the brand by guild as well makes another server's brand a
                     // refusal, not a rule.
@@ -213,7 +213,7 @@ macro_rules! impl_alerts {
             }
 
             async fn remove_alert(&self, guild_id: u64, id: i64) -> Result<bool> {
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let removed = sqlx::query("DELETE FROM alert_rules WHERE guild_id = $1 AND id = $2")
                         .bind(guild(guild_id))
@@ -234,7 +234,7 @@ macro_rules! impl_alerts {
                 now: i64,
             ) -> Result<Option<EventClaim>> {
                 let cooled = now - rule.cooldown_hours.saturating_mul(3600);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     // On PostgreSQL the row lock this takes makes a second process wait, then
                     // see the moved `last_fired` and claim nothing.
@@ -279,7 +279,7 @@ macro_rules! impl_alerts {
 
             async fn add_goal(&self, goal: &NewGoal<'_>) -> Result<Option<i64>> {
                 storable(goal.metric)?;
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let id = sqlx::query_scalar(
                         "INSERT INTO goals (guild_id, brand_id, channel_id, metric, start_day,
@@ -312,7 +312,7 @@ macro_rules! impl_alerts {
             }
 
             async fn remove_goal(&self, guild_id: u64, id: i64) -> Result<bool> {
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let removed = sqlx::query("DELETE FROM goals WHERE guild_id = $1 AND id = $2")
                         .bind(guild(guild_id))
@@ -332,7 +332,7 @@ macro_rules! impl_alerts {
                 message: &str,
                 now: i64,
             ) -> Result<Option<EventClaim>> {
-                let claimed: Option<i64> = retrying!(async {
+                let claimed: Option<i64> = retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let claimed = sqlx::query_scalar(
                         "INSERT INTO goal_events (goal_id, kind, state, claimed_at, message)
@@ -360,7 +360,7 @@ macro_rules! impl_alerts {
             async fn reclaim_events(&self, stale_before: i64, now: i64) -> Result<Vec<EventClaim>> {
                 // SQLite's RETURNING sees only the updated table, so rules and goals are read
                 // after.
-                let (alerts, goals): (Vec<(i64, NaiveDate, String)>, Vec<(i64, String)>) = retrying!(async {
+                let (alerts, goals): (Vec<(i64, NaiveDate, String)>, Vec<(i64, String)>) = retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let alerts = sqlx::query_as(
                         "UPDATE alert_events SET claimed_at = $1
@@ -423,7 +423,7 @@ macro_rules! impl_alerts {
                 stop: Option<&str>,
             ) -> Result<()> {
                 let state = if posted { "posted" } else { "failed" };
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     match key {
                         EventKey::Alert { rule_id, day } => {

@@ -90,7 +90,7 @@ macro_rules! impl_brands {
     ($backend:ident, $db:ty) => {
         impl $backend {
             pub(super) async fn find_brand(
-                tx: &mut Transaction<'static, $db>,
+                tx: &mut Transaction<'_, $db>,
                 guild: i64,
                 name: &str,
             ) -> Result<Option<(i64, String)>> {
@@ -104,7 +104,7 @@ macro_rules! impl_brands {
             /// Creates a brand; `None` if another process created one of that name meanwhile
             /// (PostgreSQL runs such writes side by side; SQLite one after the other).
             pub(super) async fn create_brand(
-                tx: &mut Transaction<'static, $db>,
+                tx: &mut Transaction<'_, $db>,
                 guild: i64,
                 name: &str,
                 at: DateTime<Utc>,
@@ -125,7 +125,7 @@ macro_rules! impl_brands {
             /// The brand's id, creating it if the guild has none of that name; and whether it
             /// was created.
             pub(super) async fn find_or_create_brand(
-                tx: &mut Transaction<'static, $db>,
+                tx: &mut Transaction<'_, $db>,
                 guild: i64,
                 name: &str,
                 at: DateTime<Utc>,
@@ -144,7 +144,7 @@ macro_rules! impl_brands {
 
             /// Sets a brand's competitor flag, or puts it in a landscape (created if new).
             pub(super) async fn apply_setup(
-                tx: &mut Transaction<'static, $db>,
+                tx: &mut Transaction<'_, $db>,
                 guild: i64,
                 brand_id: i64,
                 setup: &Setup,
@@ -186,7 +186,7 @@ macro_rules! impl_brands {
 
             /// A landscape whose last brand left it is gone too.
             async fn drop_empty_landscapes(
-                tx: &mut Transaction<'static, $db>,
+                tx: &mut Transaction<'_, $db>,
                 guild: i64,
             ) -> Result<()> {
                 sqlx::query(
@@ -235,7 +235,7 @@ macro_rules! impl_brands {
                 storable(name)?;
                 landscape.map(storable).transpose()?;
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let (brand_id, created) =
                         Self::find_or_create_brand(&mut tx, guild, name, at).await?;
@@ -273,7 +273,7 @@ macro_rules! impl_brands {
             async fn rename_brand(&self, guild_id: u64, brand: &Brand, to: &str) -> Result<()> {
                 storable(to)?;
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     if let Some((id, existing)) = Self::find_brand(&mut tx, guild, to).await?
                         && id != brand.id
@@ -304,7 +304,7 @@ macro_rules! impl_brands {
 
             async fn remove_brand(&self, guild_id: u64, brand: &Brand) -> Result<u64> {
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let removed = sqlx::query("DELETE FROM snapshots WHERE guild_id = $1 AND brand_id = $2")
                         .bind(guild)
@@ -333,7 +333,7 @@ macro_rules! impl_brands {
                     return Ok(false);
                 }
                 let guild = guild(guild_id);
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let left = sqlx::query(
                         "DELETE FROM landscape_brands WHERE brand_id = $1

@@ -1,6 +1,8 @@
 //! Imports: many checked rows stored in one transaction, all or none ([`Imports`]), written once
 //! for both backends. The rows go to a staging table first (each backend fills it its fastest
-//! way, see `stage` in `sqlite.rs` and `postgres.rs`), then into `snapshots` in one statement.
+//! way, see `stage` in `sqlite.rs` and `postgres.rs`) before the write transaction begins, then
+//! into `snapshots` in one statement: only finding the brands and that statement hold SQLite's
+//! write lock, which another process waits for.
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -67,13 +69,13 @@ pub trait Imports: Send + Sync {
 /// is quadratic.
 const IMPORT_EXISTING: Dialects = Dialects {
     sqlite: "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = i.value THEN 1 ELSE 0 END), 0)
-        FROM import_rows i
-        CROSS JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = i.brand_id
+        FROM import_rows i CROSS JOIN import_brands b ON b.brand = i.brand
+        CROSS JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = b.brand_id
          AND s.day = i.day AND s.series = i.series AND s.platform = i.platform",
     postgres:
         "SELECT COUNT(*), COALESCE(SUM(CASE WHEN s.value = i.value THEN 1 ELSE 0 END), 0)::BIGINT
-        FROM import_rows i
-        JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = i.brand_id
+        FROM import_rows i JOIN import_brands b ON b.brand = i.brand
+        JOIN snapshots s ON s.guild_id = $1 AND s.brand_id = b.brand_id
          AND s.day = i.day AND s.series = i.series AND s.platform = i.platform",
 };
 
@@ -84,8 +86,8 @@ const IMPORT_EXISTING: Dialects = Dialects {
 const IMPORT_UPSERT: Dialects = Dialects {
     sqlite: "INSERT INTO snapshots
             (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
-        SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
-        FROM import_rows WHERE true
+        SELECT $1, b.brand_id, i.platform, i.series, i.day, i.value, $2, $3, 'import'
+        FROM import_rows i CROSS JOIN import_brands b ON b.brand = i.brand WHERE true
         ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
             replaced_value = snapshots.value, value = excluded.value,
             logged_by = excluded.logged_by, logged_at = excluded.logged_at,
@@ -93,8 +95,9 @@ const IMPORT_UPSERT: Dialects = Dialects {
         WHERE snapshots.value <> excluded.value",
     postgres: "INSERT INTO snapshots
             (guild_id, brand_id, platform, series, day, value, logged_by, logged_at, source)
-        SELECT $1, brand_id, platform, series, day, value, $2, $3, 'import'
-        FROM import_rows ORDER BY brand_id, day, series, platform
+        SELECT $1, b.brand_id, i.platform, i.series, i.day, i.value, $2, $3, 'import'
+        FROM import_rows i JOIN import_brands b ON b.brand = i.brand
+        ORDER BY b.brand_id, i.day, i.series, i.platform
         ON CONFLICT (guild_id, brand_id, day, series, platform) DO UPDATE SET
             replaced_value = snapshots.value, value = excluded.value,
             logged_by = excluded.logged_by, logged_at = excluded.logged_at,
@@ -118,8 +121,15 @@ macro_rules! impl_imports {
                     storable(name)?;
                 }
                 let guild = guild(guild_id);
-                retrying!(async {
-                    let mut tx = self.begin_write().await?;
+                retrying!(self, async {
+                    // Staged first, on the connection the write will use, so that the write
+                    // lock is held only for what needs it.
+                    let mut conn = self.writer().acquire().await?;
+                    Self::stage(&mut conn, &batch.rows).await?;
+                    let mut tx = Self::begin_write_on(&mut conn).await?;
+                    // Every row was parsed, checked and staged before this: what follows is
+                    // the least an all-or-nothing import must do while holding the write lock.
+                    let locked = std::time::Instant::now();
                     let mut ids = Vec::with_capacity(batch.brands.len());
                     let mut brands_created = Vec::new();
                     for name in &batch.brands {
@@ -142,19 +152,16 @@ macro_rules! impl_imports {
                         };
                         ids.push(id);
                     }
-                    let rows = batch
-                        .rows
-                        .iter()
-                        .map(|row| {
-                            let brand = ids.get(row.brand).copied().ok_or_else(|| {
-                                Error::Database(sqlx::Error::Protocol(
-                                    "an import row names no brand".into(),
-                                ))
-                            })?;
-                            Ok((brand, row))
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    Self::stage(&mut tx, &rows).await?;
+                    sqlx::query("DELETE FROM import_brands")
+                        .execute(&mut *tx)
+                        .await?;
+                    for (place, id) in ids.iter().enumerate() {
+                        sqlx::query("INSERT INTO import_brands (brand, brand_id) VALUES ($1, $2)")
+                            .bind(place as i64)
+                            .bind(*id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     let (existing, unchanged): (i64, i64) =
                         sqlx::query_as(Self::pick(&IMPORT_EXISTING))
                             .bind(guild)
@@ -166,9 +173,6 @@ macro_rules! impl_imports {
                         .bind(instant(at))
                         .execute(&mut *tx)
                         .await?;
-                    sqlx::query("DELETE FROM import_rows")
-                        .execute(&mut *tx)
-                        .await?;
                     for (brand, setup) in &batch.setup {
                         let brand = ids.get(*brand).copied().ok_or_else(|| {
                             Error::Database(sqlx::Error::Protocol(
@@ -178,6 +182,19 @@ macro_rules! impl_imports {
                         Self::apply_setup(&mut tx, guild, brand, setup).await?;
                     }
                     tx.commit().await?;
+                    tracing::debug!(
+                        rows = batch.rows.len(),
+                        held_ms = locked.elapsed().as_millis() as u64,
+                        "an import committed; other writers waited at most this long for it"
+                    );
+                    // The staged rows go after the commit, outside the lock; the import is
+                    // stored whether or not this works, and the next one clears them anyway.
+                    if let Err(err) = sqlx::query("DELETE FROM import_rows")
+                        .execute(&mut *conn)
+                        .await
+                    {
+                        tracing::warn!(error = %err, "clearing an import's staged rows failed");
+                    }
                     Ok(Imported {
                         replaced: (existing - unchanged) as u64,
                         unchanged: unchanged as u64,

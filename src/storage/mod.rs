@@ -47,7 +47,7 @@ pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
-    AGGREGATE, Aggregated, Logged, NewSnapshot, PREVIOUS_VALUE, Snapshots, Source, Stored,
+    AGGREGATE, Aggregated, HISTORY, Logged, NewSnapshot, Snapshots, Source, Stored,
 };
 pub use sqlite::Sqlite;
 pub use transfer::{
@@ -161,6 +161,29 @@ fn guild(id: u64) -> i64 {
     id as i64
 }
 
+/// Whether a connection handed back to its pool may serve again: not while a transaction it
+/// began is still open. A transaction dropped on an error queues its rollback, which runs
+/// before the ping here; when that rollback fails (SQLite rolls back by itself on a full disk,
+/// so there is nothing left to roll back) the connection would stay "in a transaction" and
+/// refuse every later `BEGIN`, so it is closed instead and the pool opens a fresh one. The
+/// usual case, a committed transaction, costs nothing.
+fn settled<C: sqlx::Connection>(
+    conn: &mut C,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = sqlx::Result<bool>> + Send + '_>> {
+    Box::pin(async move {
+        if !conn.is_in_transaction() {
+            return Ok(true);
+        }
+        conn.ping().await?;
+        let clean = !conn.is_in_transaction();
+        if !clean {
+            tracing::warn!("a connection left inside a failed transaction was closed");
+        }
+        Ok(clean)
+    })
+}
+
 /// Times a write that met a serialization failure or a deadlock is tried in all.
 const ATTEMPTS: usize = 5;
 
@@ -181,15 +204,22 @@ fn backoff(tried: usize) -> std::time::Duration {
         + std::time::Duration::from_nanos(u64::from(jitter))
 }
 
-/// Runs a write (an `async` block, evaluated afresh for each attempt) again while it
-/// [`conflicted`], up to [`ATTEMPTS`] times. Each attempt is a transaction of its own, rolled
-/// back whole on failure. SQLite never reports either. A macro rather than a function taking
-/// a closure: the futures of closures that borrow their caller are not provably `Send`.
+/// Runs a write of `$store` (an `async` block, evaluated afresh for each attempt) again while
+/// it [`conflicted`], up to [`ATTEMPTS`] times. Each attempt is a transaction of its own, rolled
+/// back whole on failure. SQLite never reports either. Before each attempt the backend says
+/// whether it takes writes at all (`writable`), and it sees each result (`noted`), so that a
+/// damaged or deleted SQLite file stops every write, whichever found it. A macro rather than a
+/// function taking a closure: the futures of closures that borrow their caller are not
+/// provably `Send`.
 macro_rules! retrying {
-    ($attempt:expr) => {{
+    ($store:expr, $attempt:expr) => {{
         let mut tried = 1;
         loop {
-            match $attempt.await {
+            let result = match $store.writable() {
+                Ok(()) => $attempt.await,
+                Err(err) => Err(err),
+            };
+            match $store.noted(result) {
                 Err(err) if tried < super::ATTEMPTS && super::conflicted(&err) => {
                     tracing::debug!(tried, error = %err, "a write conflicted with another: retrying");
                     tokio::time::sleep(super::backoff(tried)).await;
@@ -254,10 +284,22 @@ mod tests {
         sqlx::Error::Database(Box::new(Failed(code))).into()
     }
 
+    /// A backend that always takes writes, for `retrying!` alone.
+    struct Writable;
+
+    impl Writable {
+        fn writable(&self) -> Result<()> {
+            Ok(())
+        }
+        fn noted<T>(&self, result: Result<T>) -> Result<T> {
+            result
+        }
+    }
+
     /// Runs `retrying!` over attempts that fail with `code` the first `failures` times.
     async fn attempts(code: &'static str, failures: usize) -> (Result<&'static str>, usize) {
         let mut tried = 0;
-        let result = retrying!(async {
+        let result = retrying!(Writable, async {
             tried += 1;
             if tried <= failures {
                 Err(failed(code))

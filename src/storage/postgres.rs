@@ -56,6 +56,7 @@ impl Postgres {
             .max_connections(settings.max_connections)
             .acquire_timeout(Duration::from_millis(settings.busy_timeout_ms))
             .test_before_acquire(true)
+            .after_release(super::settled)
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
@@ -77,6 +78,15 @@ impl Postgres {
         Ok(self.pool.begin().await?)
     }
 
+    /// The server guards its own files: nothing to check before a write.
+    pub(super) fn writable(&self) -> Result<()> {
+        Ok(())
+    }
+
+    pub(super) fn noted<T>(&self, result: Result<T>) -> Result<T> {
+        result
+    }
+
     pub(super) fn pick(sql: &Dialects) -> &'static str {
         sql.postgres
     }
@@ -91,32 +101,47 @@ impl Postgres {
         names.iter().map(|n| n.to_string()).collect()
     }
 
-    /// Puts an import's rows, as `(brand id, row)`, into the staging table, a column per array.
+    /// Puts an import's rows into the staging table, a column per array, each with its brand's
+    /// place in the batch; before the write transaction, like SQLite's (see there).
     pub(super) async fn stage(
-        tx: &mut Transaction<'static, Db>,
-        rows: &[(i64, &super::ImportRow)],
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+        rows: &[super::ImportRow],
     ) -> Result<()> {
-        // Unqualified, the table's name finds it before any other in both databases.
-        sqlx::query(
+        use sqlx::Connection;
+        let mut tx = conn.begin().await?;
+        // Unqualified, the tables' names find them before any other in both databases.
+        sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS import_rows (
-                 brand_id BIGINT, platform TEXT, series TEXT, day DATE, value BIGINT)",
+                 brand BIGINT, platform TEXT, series TEXT, day DATE, value BIGINT);
+             CREATE TEMP TABLE IF NOT EXISTS import_brands (
+                 brand BIGINT PRIMARY KEY, brand_id BIGINT);
+             DELETE FROM import_rows;",
         )
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         for chunk in rows.chunks(IMPORT_BATCH) {
             sqlx::query(
-                "INSERT INTO import_rows (brand_id, platform, series, day, value)
+                "INSERT INTO import_rows (brand, platform, series, day, value)
                  SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::DATE[], $5::BIGINT[])",
             )
-            .bind(chunk.iter().map(|(brand, _)| *brand).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|(_, r)| r.platform).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|(_, r)| r.series).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|(_, r)| r.day).collect::<Vec<_>>())
-            .bind(chunk.iter().map(|(_, r)| r.value).collect::<Vec<_>>())
-            .execute(&mut **tx)
+            .bind(chunk.iter().map(|r| r.brand as i64).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.platform).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.series).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.day).collect::<Vec<_>>())
+            .bind(chunk.iter().map(|r| r.value).collect::<Vec<_>>())
+            .execute(&mut *tx)
             .await?;
         }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The write transaction of an import, on the connection its rows were staged on.
+    pub(super) async fn begin_write_on(
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+    ) -> Result<Transaction<'_, Db>> {
+        use sqlx::Connection;
+        Ok(conn.begin().await?)
     }
 
     /// After rows were copied in with their ids: move each id sequence past the largest, so

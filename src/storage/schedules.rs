@@ -105,7 +105,7 @@ macro_rules! impl_schedules {
                 for text in [schedule.cron, schedule.timezone].into_iter().chain(schedule.landscape) {
                     storable(text)?;
                 }
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let id = sqlx::query_scalar(
                         "INSERT INTO digest_schedules
@@ -137,7 +137,7 @@ macro_rules! impl_schedules {
             }
 
             async fn remove_schedule(&self, guild_id: u64, id: i64) -> Result<bool> {
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let removed = sqlx::query("DELETE FROM digest_schedules WHERE guild_id = $1 AND id = $2")
                         .bind(guild(guild_id))
@@ -160,7 +160,7 @@ macro_rules! impl_schedules {
                 let Some(latest) = skipped.iter().copied().chain(post).max() else {
                     return Ok(None);
                 };
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     for &at in skipped {
                         sqlx::query(
@@ -207,7 +207,7 @@ macro_rules! impl_schedules {
                 too_late: i64,
                 now: i64,
             ) -> Result<Vec<Claim>> {
-                let rows: Vec<(i64, i64)> = retrying!(async {
+                let rows: Vec<(i64, i64)> = retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "UPDATE digest_runs SET state = 'failed', detail = 'not posted within the catch-up window'
@@ -252,7 +252,7 @@ macro_rules! impl_schedules {
                 detail: Option<&str>,
                 failing: bool,
             ) -> Result<()> {
-                retrying!(async {
+                retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     sqlx::query(
                         "UPDATE digest_runs SET state = $1, detail = $2

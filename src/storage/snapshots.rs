@@ -107,6 +107,19 @@ pub trait Snapshots: Send + Sync {
         series: Option<&[&str]>,
     ) -> Result<Vec<Aggregated>>;
 
+    /// Each `series` of `brands` summed over platforms (or only `platform`) day by day, and the
+    /// largest of those daily sums over `period`, as `(brand, series, peak)`: what a series
+    /// aggregated by its largest day adds up to across platforms, since each platform's
+    /// largest day may fall on a different day.
+    async fn peaks(
+        &self,
+        guild_id: u64,
+        brands: &[i64],
+        period: Period,
+        platform: Option<&str>,
+        series: &[&str],
+    ) -> Result<Vec<(i64, String, i64)>>;
+
     /// Every stored value of `brands` over `period` for the given series, oldest first.
     async fn values(
         &self,
@@ -155,34 +168,60 @@ pub const AGGREGATE: Dialects = Dialects {
         GROUP BY s.guild_id, s.brand_id, s.series, s.platform",
 };
 
-/// The latest value of a series before a day, for growth against the last stored value.
-pub const PREVIOUS_VALUE: &str =
-    "SELECT s.day, s.value FROM snapshots s JOIN brands b ON b.id = s.brand_id
-    WHERE b.guild_id = $1 AND b.name_key = $2 AND s.guild_id = b.guild_id
-    AND s.series = $3 AND s.platform = $4 AND s.day < $5
-    ORDER BY s.day DESC LIMIT 1";
-
-/// A series summed over a brand's competitors on one day, with how many there are: the brands
-/// that share a landscape with it, or every other brand of the guild while it is in no
-/// landscape. SQLite is told its (covering) index: without statistics its planner prefers
-/// scanning the guild's whole primary key range, 300 times slower on a year of data.
-const PEERS: Dialects = Dialects {
+/// Everything a plugin compares a new value with, in one statement (each statement is a round
+/// trip to the database): for each series in `$3`, the brand's latest value before the day
+/// `$5` on the platform `$4` (its day found first, then its row by the primary key), and for
+/// each series in `$6`, its sum over the brand's competitors on that day with how many there
+/// are: the brands that share a landscape with it, or every other brand of the guild while it is
+/// in no landscape. `$1` guild, `$2` brand key. Rows are `(kind, series, day, value, brands)`,
+/// kind `previous` or `peers`. SQLite is told its (covering) index for the competitors: without
+/// statistics its planner prefers scanning the guild's whole primary key range, 300 times
+/// slower on a year of data.
+pub const HISTORY: Dialects = Dialects {
     sqlite: "WITH me AS (SELECT id FROM brands WHERE guild_id = $1 AND name_key = $2),
               rivals AS (SELECT theirs.brand_id AS id FROM landscape_brands mine
                            JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
                           WHERE mine.brand_id IN (SELECT id FROM me))
-         SELECT COALESCE(SUM(value), 0), COUNT(*) FROM snapshots INDEXED BY snapshots_by_day
-         WHERE guild_id = $1 AND series = $3 AND platform = $4 AND day = $5
-           AND brand_id NOT IN (SELECT id FROM me)
-           AND (NOT EXISTS (SELECT 1 FROM rivals) OR brand_id IN (SELECT id FROM rivals))",
+         SELECT 'previous', p.series, s.day, s.value, 0
+           FROM (SELECT n.value AS series,
+                        (SELECT l.day FROM snapshots l
+                          WHERE l.guild_id = $1 AND l.brand_id = (SELECT id FROM me)
+                            AND l.series = n.value AND l.platform = $4 AND l.day < $5
+                          ORDER BY l.day DESC LIMIT 1) AS day
+                   FROM json_each($3) n) p
+          CROSS JOIN snapshots s
+          WHERE s.guild_id = $1 AND s.brand_id = (SELECT id FROM me) AND s.day = p.day
+            AND s.series = p.series AND s.platform = $4
+         UNION ALL
+         SELECT 'peers', n.value, NULL, COALESCE(SUM(s.value), 0), COUNT(s.value)
+           FROM json_each($6) n
+           LEFT JOIN snapshots s INDEXED BY snapshots_by_day
+             ON s.guild_id = $1 AND s.series = n.value AND s.platform = $4 AND s.day = $5
+            AND s.brand_id NOT IN (SELECT id FROM me)
+            AND (NOT EXISTS (SELECT 1 FROM rivals) OR s.brand_id IN (SELECT id FROM rivals))
+          GROUP BY n.value",
     postgres: "WITH me AS (SELECT id FROM brands WHERE guild_id = $1 AND name_key = $2),
               rivals AS (SELECT theirs.brand_id AS id FROM landscape_brands mine
                            JOIN landscape_brands theirs ON theirs.landscape_id = mine.landscape_id
                           WHERE mine.brand_id IN (SELECT id FROM me))
-         SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT), COUNT(*) FROM snapshots
-         WHERE guild_id = $1 AND series = $3 AND platform = $4 AND day = $5
-           AND brand_id NOT IN (SELECT id FROM me)
-           AND (NOT EXISTS (SELECT 1 FROM rivals) OR brand_id IN (SELECT id FROM rivals))",
+         SELECT 'previous', p.series, s.day, s.value, CAST(0 AS BIGINT)
+           FROM (SELECT n AS series,
+                        (SELECT l.day FROM snapshots l
+                          WHERE l.guild_id = $1 AND l.brand_id = (SELECT id FROM me)
+                            AND l.series = n AND l.platform = $4 AND l.day < $5
+                          ORDER BY l.day DESC LIMIT 1) AS day
+                   FROM unnest($3::text[]) AS n) p
+           JOIN snapshots s
+             ON s.guild_id = $1 AND s.brand_id = (SELECT id FROM me) AND s.day = p.day
+            AND s.series = p.series AND s.platform = $4
+         UNION ALL
+         SELECT 'peers', n, NULL, CAST(COALESCE(SUM(s.value), 0) AS BIGINT), COUNT(s.value)
+           FROM unnest($6::text[]) AS n
+           LEFT JOIN snapshots s
+             ON s.guild_id = $1 AND s.series = n AND s.platform = $4 AND s.day = $5
+            AND s.brand_id NOT IN (SELECT id FROM me)
+            AND (NOT EXISTS (SELECT 1 FROM rivals) OR s.brand_id IN (SELECT id FROM rivals))
+          GROUP BY n",
 };
 
 /// Stores a snapshot's values for a brand found by name, in one statement (each statement is a
@@ -215,6 +254,25 @@ const SUGGEST_LANDSCAPES: Dialects = Dialects {
         ORDER BY instr(name_key, $2) <> 1, name_key LIMIT $3",
     postgres: "SELECT name FROM landscapes WHERE guild_id = $1 AND strpos(name_key, $2) > 0
         ORDER BY strpos(name_key, $2) <> 1, name_key LIMIT $3",
+};
+
+/// The largest daily sum over platforms: `$1` guild, `$2` brands, `$3`..`$4` the period, `$5` a
+/// platform or NULL, `$6` series.
+const PEAKS: Dialects = Dialects {
+    sqlite: "SELECT brand_id, series, MAX(total) FROM (
+          SELECT brand_id, series, SUM(value) AS total FROM snapshots
+          WHERE guild_id = $1 AND brand_id IN (SELECT value FROM json_each($2))
+            AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+            AND series IN (SELECT value FROM json_each($6))
+          GROUP BY brand_id, series, day) daily
+        GROUP BY brand_id, series",
+    postgres: "SELECT brand_id, series, MAX(total) FROM (
+          SELECT brand_id, series, CAST(SUM(value) AS BIGINT) AS total FROM snapshots
+          WHERE guild_id = $1 AND brand_id = ANY($2)
+            AND day BETWEEN $3 AND $4 AND ($5 IS NULL OR platform = $5)
+            AND series = ANY($6)
+          GROUP BY brand_id, series, day) daily
+        GROUP BY brand_id, series",
 };
 
 /// `$1` guild, `$2` brands, `$3`..`$4` the period, `$5` a platform or NULL, `$6` series.
@@ -308,7 +366,7 @@ macro_rules! impl_snapshots {
                     )));
                 }
                 storable(snapshot.brand)?;
-                retrying!(async {
+                retrying!(self, async {
                     if let Some(logged) = Self::log_snapshot(self.writer(), snapshot).await? {
                         return Ok(logged);
                     }
@@ -359,30 +417,34 @@ macro_rules! impl_snapshots {
                 if !findable(&key) {
                     return Ok(history);
                 }
-                for &name in needs.previous {
-                    let previous: Option<(NaiveDate, i64)> = sqlx::query_as(PREVIOUS_VALUE)
-                        .bind(guild)
-                        .bind(&key)
-                        .bind(name)
-                        .bind(platform)
-                        .bind(day)
-                        .fetch_optional(self.reader())
-                        .await?;
-                    if let Some(previous) = previous {
-                        history.previous.insert(name, previous);
-                    }
+                if needs.previous.is_empty() && needs.peers.is_empty() {
+                    return Ok(history);
                 }
-                for &name in needs.peers {
-                    let (sum, brands): (i64, i64) = sqlx::query_as(Self::pick(&PEERS))
+                let rows: Vec<(String, String, Option<NaiveDate>, i64, i64)> =
+                    sqlx::query_as(Self::pick(&HISTORY))
                         .bind(guild)
                         .bind(&key)
-                        .bind(name)
+                        .bind(Self::names(needs.previous))
                         .bind(platform)
                         .bind(day)
-                        .fetch_one(self.reader())
+                        .bind(Self::names(needs.peers))
+                        .fetch_all(self.reader())
                         .await?;
-                    if brands > 0 {
-                        history.peers.insert(name, (sum, brands as usize));
+                // The names are looked up in `needs` so that the history holds the plugin's own
+                // `&'static str`s, and only what it asked for.
+                for (kind, series, on, value, brands) in rows {
+                    match (kind.as_str(), on) {
+                        ("previous", Some(on)) => {
+                            if let Some(&name) = needs.previous.iter().find(|n| **n == series) {
+                                history.previous.insert(name, (on, value));
+                            }
+                        }
+                        ("peers", _) if brands > 0 => {
+                            if let Some(&name) = needs.peers.iter().find(|n| **n == series) {
+                                history.peers.insert(name, (value, brands as usize));
+                            }
+                        }
+                        _ => {}
                     }
                 }
                 Ok(history)
@@ -425,6 +487,25 @@ macro_rules! impl_snapshots {
                     .bind(Self::ids(brands))
                     .bind(platform)
                     .bind(series.map(Self::names))
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn peaks(
+                &self,
+                guild_id: u64,
+                brands: &[i64],
+                period: Period,
+                platform: Option<&str>,
+                series: &[&str],
+            ) -> Result<Vec<(i64, String, i64)>> {
+                Ok(sqlx::query_as(Self::pick(&PEAKS))
+                    .bind(guild(guild_id))
+                    .bind(Self::ids(brands))
+                    .bind(period.from)
+                    .bind(period.to)
+                    .bind(platform)
+                    .bind(Self::names(series))
                     .fetch_all(self.reader())
                     .await?)
             }

@@ -8,25 +8,39 @@
 //! connection of their own. SQLite runs one write at a time anyway, so the single writer loses
 //! nothing: writes queue in the pool instead of spinning on the busy timeout, and the one
 //! connection keeps its page and statement caches warm.
+//!
+//! A file that is already there is looked at first, on a read-only connection, before anything
+//! writes to it: another program's database is refused untouched, and a damaged one (by a
+//! `PRAGMA quick_check` bounded in time) is refused with what the check found. While running,
+//! writes stop for good once SQLite reports the file damaged, or once the file at the
+//! configured path is no longer the one open (deleted or replaced): storing more then would
+//! build on wrong data or go where no one will read it.
 
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
 };
-use sqlx::{Sqlite as Db, Transaction};
+use sqlx::{Connection, Sqlite as Db, Transaction};
 
 use super::{Dialects, Maintenance};
-use crate::error::{Error, Result};
-use crate::settings::{DatabaseSettings, Synchronous};
+use crate::error::{DatabaseFault, Error, Result, sqlite_code};
+use crate::settings::{DatabaseSettings, IntegrityCheck, Synchronous};
 
 /// A SQLite database file.
 #[derive(Clone)]
 pub struct Sqlite {
     pool: SqlitePool,
     writer: SqlitePool,
-    path: std::path::PathBuf,
+    path: PathBuf,
+    /// The device and inode of the file opened, to notice it deleted or replaced.
+    file: Option<(u64, u64)>,
+    /// Why writes stopped, once they have; never cleared while the process runs.
+    halted: Arc<OnceLock<DatabaseFault>>,
 }
 
 impl std::fmt::Debug for Sqlite {
@@ -42,9 +56,143 @@ const IMPORT_BATCH: usize = 500;
 /// The staging insert of `rows` rows.
 fn staging_sql(rows: usize) -> String {
     format!(
-        "INSERT INTO temp.import_rows (brand_id, platform, series, day, value) VALUES {}",
+        "INSERT INTO temp.import_rows (brand, platform, series, day, value) VALUES {}",
         vec!["(?, ?, ?, ?, ?)"; rows].join(", ")
     )
+}
+
+/// How long the check of an existing file at start may take: past it the bot starts unchecked,
+/// and says so, rather than keep a huge database's users waiting.
+const QUICK_CHECK_LIMIT: Duration = Duration::from_secs(10);
+
+/// Problems `PRAGMA quick_check` lists at most; the first few say enough.
+const QUICK_CHECK_PROBLEMS: usize = 5;
+
+/// The device and inode of the file at `path`, if there is one.
+#[cfg(unix)]
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// Elsewhere the file is not followed: no inode to compare.
+#[cfg(not(unix))]
+fn identity(_path: &Path) -> Option<(u64, u64)> {
+    None
+}
+
+/// The tables metricord's migrations make, read from a database migrated in memory, so that a
+/// new migration's tables are known without a list to keep.
+async fn our_tables() -> Result<Vec<String>> {
+    let mut conn = SqliteConnection::connect("sqlite::memory:").await?;
+    sqlx::migrate!("migrations/sqlite").run(&mut conn).await?;
+    let tables = tables(&mut conn).await?;
+    conn.close().await?;
+    Ok(tables)
+}
+
+/// The tables of a database, SQLite's own left out.
+async fn tables(conn: &mut SqliteConnection) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT name FROM sqlite_schema
+         WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A damaged-file error for `path` from what SQLite said, or the error itself if it said
+/// something else.
+fn damaged(path: &Path, err: sqlx::Error) -> Error {
+    match Error::from(err) {
+        Error::Corrupt(err) => DatabaseFault::Damaged {
+            path: path.to_path_buf(),
+            found: err.to_string(),
+        }
+        .into(),
+        other => other,
+    }
+}
+
+/// Looks at the existing file at `path` on a read-only connection, which changes nothing in
+/// it: refuses another program's database (tables metricord did not make, or no record of
+/// its migrations) and, unless `check` is off, a damaged one.
+async fn inspect(path: &Path, check: IntegrityCheck) -> Result<()> {
+    let options = SqliteConnectOptions::new().filename(path).read_only(true);
+    let mut conn = SqliteConnection::connect_with(&options)
+        .await
+        .map_err(|err| damaged(path, err))?;
+    let found = tables(&mut conn).await.map_err(|err| match err {
+        Error::Corrupt(err) => damaged(path, err),
+        other => other,
+    })?;
+    if !found.is_empty() {
+        let ours = our_tables().await?;
+        let strange: Vec<&str> = found
+            .iter()
+            .filter(|t| !ours.contains(t))
+            .map(String::as_str)
+            .collect();
+        let why = if !strange.is_empty() {
+            let shown: Vec<&str> = strange.iter().take(5).copied().collect();
+            Some(format!(
+                "tables metricord did not make: {}{}",
+                shown.join(", "),
+                if strange.len() > shown.len() {
+                    ", ..."
+                } else {
+                    ""
+                }
+            ))
+        } else if !found.iter().any(|t| t == "_sqlx_migrations") {
+            Some("no record of metricord's migrations".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            return Err(DatabaseFault::Foreign {
+                path: path.to_path_buf(),
+                why,
+            }
+            .into());
+        }
+    }
+    if check == IntegrityCheck::Quick {
+        quick_check(&mut conn, path).await?;
+    }
+    conn.close().await?;
+    Ok(())
+}
+
+/// `PRAGMA quick_check`, interrupted after [`QUICK_CHECK_LIMIT`] (then only a warning).
+async fn quick_check(conn: &mut SqliteConnection, path: &Path) -> Result<()> {
+    let deadline = Instant::now() + QUICK_CHECK_LIMIT;
+    conn.lock_handle()
+        .await?
+        .set_progress_handler(10_000, move || Instant::now() < deadline);
+    let verdict: std::result::Result<Vec<String>, sqlx::Error> = sqlx::query_scalar(
+        sqlx::AssertSqlSafe(format!("PRAGMA quick_check({QUICK_CHECK_PROBLEMS})")),
+    )
+    .fetch_all(&mut *conn)
+    .await;
+    conn.lock_handle().await?.remove_progress_handler();
+    match verdict {
+        Ok(rows) if rows.iter().all(|r| r == "ok") => Ok(()),
+        Ok(rows) => Err(DatabaseFault::Damaged {
+            path: path.to_path_buf(),
+            found: format!("PRAGMA quick_check found: {}", rows.join("; ")),
+        }
+        .into()),
+        Err(err) if sqlite_code(&err) == Some(9) => {
+            tracing::warn!(
+                path = %path.display(),
+                "the integrity check at start did not finish in {} s and was left: check the file whole with `sqlite3 FILE 'PRAGMA integrity_check'`",
+                QUICK_CHECK_LIMIT.as_secs()
+            );
+            Ok(())
+        }
+        Err(err) => Err(damaged(path, err)),
+    }
 }
 
 /// The staging insert for a full batch, built once.
@@ -62,6 +210,9 @@ impl Sqlite {
             SqliteConnectOptions::new().filename(url)
         };
         let path = options.get_filename().to_path_buf();
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            inspect(&path, settings.integrity_check).await?;
+        }
         if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
             tokio::fs::create_dir_all(folder)
                 .await
@@ -87,15 +238,56 @@ impl Sqlite {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
+            .after_release(super::settled)
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&writer).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .test_before_acquire(false)
+            .after_release(super::settled)
             .connect_with(options)
             .await?;
-        Ok(Sqlite { pool, writer, path })
+        Ok(Sqlite {
+            pool,
+            writer,
+            file: identity(&path),
+            path,
+            halted: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// Refuses a write once writes have stopped, or when the file at the configured path is
+    /// no longer the one open (one `stat`, about a microsecond).
+    pub(super) fn writable(&self) -> Result<()> {
+        if let Some(fault) = self.halted.get() {
+            return Err(fault.clone().into());
+        }
+        if self.file.is_some() && identity(&self.path) != self.file {
+            return Err(self.halt(DatabaseFault::Gone {
+                path: self.path.clone(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// A write's result, after stopping writes for good if SQLite found the file damaged.
+    pub(super) fn noted<T>(&self, result: Result<T>) -> Result<T> {
+        match result {
+            Err(Error::Corrupt(err)) => Err(self.halt(DatabaseFault::Damaged {
+                path: self.path.clone(),
+                found: err.to_string(),
+            })),
+            other => other,
+        }
+    }
+
+    /// Stops writes for `fault` (the first one found stays), with one log line.
+    fn halt(&self, fault: DatabaseFault) -> Error {
+        if self.halted.set(fault.clone()).is_ok() {
+            tracing::error!(%fault, "writes stopped");
+        }
+        self.halted.get().cloned().unwrap_or(fault).into()
     }
 
     /// The connection pool reads use, for measurements that compare metricord with SQLite
@@ -141,18 +333,24 @@ impl Sqlite {
         )
     }
 
-    /// Puts an import's rows, as `(brand id, row)`, into the staging table: no keys, no checks,
-    /// the fastest writes SQLite has, in as few statements as its parameter limit allows.
+    /// Puts an import's rows into the staging table, each with its brand's place in the batch
+    /// (ids are only known under the write lock): no keys, no checks, the fastest writes SQLite
+    /// has, in as few statements as its parameter limit allows. It runs before the write lock
+    /// is taken: a temporary table is the connection's own, and writing it locks nothing.
     pub(super) async fn stage(
-        tx: &mut Transaction<'static, Db>,
-        rows: &[(i64, &super::ImportRow)],
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+        rows: &[super::ImportRow],
     ) -> Result<()> {
-        // Unqualified, the table's name finds it before any other in both databases.
-        sqlx::query(
+        let mut tx = conn.begin().await?;
+        // Unqualified, the tables' names find them before any other in both databases.
+        sqlx::raw_sql(
             "CREATE TEMP TABLE IF NOT EXISTS import_rows (
-                 brand_id INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER)",
+                 brand INTEGER, platform TEXT, series TEXT, day TEXT, value INTEGER);
+             CREATE TEMP TABLE IF NOT EXISTS import_brands (
+                 brand INTEGER PRIMARY KEY, brand_id INTEGER);
+             DELETE FROM import_rows;",
         )
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
         for chunk in rows.chunks(IMPORT_BATCH) {
             let mut query = if chunk.len() == IMPORT_BATCH {
@@ -160,17 +358,25 @@ impl Sqlite {
             } else {
                 sqlx::query(sqlx::AssertSqlSafe(staging_sql(chunk.len())))
             };
-            for (brand, row) in chunk {
+            for row in chunk {
                 query = query
-                    .bind(*brand)
+                    .bind(row.brand as i64)
                     .bind(row.platform)
                     .bind(row.series)
                     .bind(row.day)
                     .bind(row.value);
             }
-            query.execute(&mut **tx).await?;
+            query.execute(&mut *tx).await?;
         }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// The write transaction of an import, on the connection its rows were staged on.
+    pub(super) async fn begin_write_on(
+        conn: &mut sqlx::pool::PoolConnection<Db>,
+    ) -> Result<Transaction<'_, Db>> {
+        Ok(conn.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     /// After rows were copied in with their ids: nothing to do, SQLite's next id follows the

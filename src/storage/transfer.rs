@@ -284,6 +284,7 @@ macro_rules! impl_transfer {
             }
 
             async fn load(&self, dump: &Dump) -> Result<Counts> {
+                self.writable()?;
                 let mut tx = self.begin_write().await?;
                 let holds_data: bool = sqlx::query_scalar(ANY_DATA).fetch_one(&mut *tx).await?;
                 if holds_data {

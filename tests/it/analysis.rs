@@ -281,7 +281,7 @@ async fn an_export_larger_than_the_upload_limit_is_refused_with_its_size(db: Tes
     let reply = dispatcher.dispatch(export(Some(1024 * 1024))).await;
     assert_eq!(
         reply.content,
-        "Exported 2,800 values and the setup of 100 brands."
+        "Exported 2,800 values of every brand, every date and the setup of 100 brands."
     );
     assert!(reply.attachments[0].bytes.len() > 64 * 1024);
 }
@@ -325,7 +325,7 @@ async fn export_then_import_reproduces_the_data_and_the_setup_exactly(db: TestDb
         "{out}"
     );
     assert!(
-        out.contains("Exported 7 values and the setup of 9 brands."),
+        out.contains("Exported 7 values of every brand, every date and the setup of 9 brands."),
         "{out}"
     );
     // The names as they were meant, without the escaping.
@@ -385,7 +385,9 @@ async fn a_reimport_counts_unchanged_values_apart_from_replaced_ones_and_keeps_w
         "{out}"
     );
     assert!(
-        out.contains("Exported 1 value and the setup of 1 brand."),
+        out.contains(
+            "Exported 1 value of Acme, 2026-10-02 to 2026-10-02 (1 day) and the setup of 1 brand."
+        ),
         "{out}"
     );
     // The unchanged value is still the one the command logged.
@@ -650,4 +652,91 @@ async fn a_setup_row_that_cannot_be_read_stores_nothing_and_says_why() {
         assert!(out.contains(line), "{line} missing from {out}");
     }
     assert!(out.contains("No brands yet"), "{out}");
+}
+
+on_both_backends!(#[tokio::test] async fn reach_across_platforms_is_the_largest_day_of_the_sum_not_each_platforms_best_added);
+async fn reach_across_platforms_is_the_largest_day_of_the_sum_not_each_platforms_best_added(
+    db: TestDb,
+) {
+    // x peaks on the 1st (1,000), instagram on the 2nd (3,000): their best days added make
+    // 4,000, a day that never happened; the best day of both together is the 2nd, 3,200.
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /brand add name:Bold landscape:coffee competitor:true\n\
+         /reach reach:1000 brand:Acme platform:x date:2026-11-01\n\
+         /reach reach:500 brand:Acme platform:instagram date:2026-11-01\n\
+         /reach reach:200 brand:Acme platform:x date:2026-11-02\n\
+         /reach reach:3000 brand:Acme platform:instagram date:2026-11-02\n\
+         /reach reach:3100 brand:Bold platform:x date:2026-11-02\n\
+         /report brand:Acme period:2026-11-01..2026-11-02\n\
+         /compare metric:reach landscape:coffee period:2026-11-01..2026-11-02\n",
+    );
+    assert!(
+        out.contains("All platforms: 3,200 (largest daily figure)"),
+        "{out}"
+    );
+    assert!(!out.contains("4,000"), "{out}");
+    let acme = out.find("1. Acme — 3,200").expect(&out);
+    let bold = out.find("2. Bold (competitor) — 3,100").expect(&out);
+    assert!(acme < bold, "{out}");
+}
+
+on_both_backends!(#[tokio::test] async fn numbers_logged_without_a_platform_are_said_to_go_to_other_and_into_the_totals);
+async fn numbers_logged_without_a_platform_are_said_to_go_to_other_and_into_the_totals(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:40 brand:Acme date:2026-11-01\n\
+         /mentions mentions:60 brand:Acme platform:x date:2026-11-01\n\
+         /report brand:Acme period:2026-11-01..2026-11-02\n",
+    );
+    assert!(
+        out.contains(
+            "No platform given: stored as other, which counts in the brand's all-platform totals."
+        ),
+        "{out}"
+    );
+    assert_eq!(out.matches("No platform given").count(), 1, "{out}");
+    assert!(
+        out.contains("All platforms includes other: numbers logged without a platform."),
+        "{out}"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_long_report_says_what_new_means_once_and_counts_days_in_words);
+async fn a_long_report_says_what_new_means_once_and_counts_days_in_words(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/mentions mentions:40 brand:Acme platform:x date:2026-11-01\n\
+         /mentions mentions:50 brand:Acme platform:instagram date:2026-11-01\n\
+         /potential-reach followers:17 brand:Acme platform:x date:2026-11-01\n\
+         /report brand:Acme period:2026-11-01..2026-11-01\n",
+    );
+    assert!(out.contains("Potential reach 17\n"), "{out}");
+    assert!(!out.contains("17 (17)"), "{out}");
+    assert!(out.contains("each against the 1 day before."), "{out}");
+    assert!(out.contains("x: 40 · new"), "{out}");
+    assert_eq!(out.matches("no data the period before").count(), 1, "{out}");
+}
+
+on_both_backends!(#[tokio::test] async fn filtered_views_name_their_platform_in_the_title);
+async fn filtered_views_name_their_platform_in_the_title(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /ctr clicks:10 impressions:100 brand:Acme platform:x date:2026-11-01\n\
+         /ctr clicks:10 impressions:100 brand:Acme platform:tiktok date:2026-11-01\n\
+         /compare metric:ctr landscape:coffee platform:x period:2026-11-01..2026-11-01\n\
+         /report brand:Acme platform:tiktok period:2026-11-01..2026-11-01\n\
+         /benchmark metric:ctr brand:Acme platform:x period:2026-11-01..2026-11-01\n\
+         /trend metric:ctr landscape:coffee platform:tiktok period:2026-11-01..2026-11-01\n",
+    );
+    for title in [
+        "CTR · coffee · x\n",
+        "Report · Acme · tiktok\n",
+        "CTR against benchmarks · Acme · x\n",
+        "CTR · coffee · tiktok\n",
+    ] {
+        assert!(out.contains(title), "{title}: {out}");
+    }
 }

@@ -1,6 +1,8 @@
 //! The benchmark suite as a correctness check: `metricord bench` on a tiny data set must run
 //! every workload and get every answer right. It asserts results, never times.
 
+use sqlx::Connection;
+
 /// What `metricord bench` with `args` printed, once it succeeded.
 fn bench(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_metricord"))
@@ -42,6 +44,7 @@ fn the_benchmarks_run_every_workload_and_check_its_answers() {
         "weekly digest",
         "importing 1,500 CSV rows",
         "start to ready",
+        "time to each answer",
         "resident memory",
         "SEARCH s USING PRIMARY KEY (guild_id=? AND brand_id=? AND day>? AND day<?)",
     ] {
@@ -112,4 +115,51 @@ fn the_demo_data_set_is_ready_for_questions_in_the_console() {
     assert!(out.contains("Report · North Coffee"), "{out}");
     assert!(out.contains("Engagement rate · coffee"), "{out}");
     assert!(out.contains("1. "), "{out}");
+}
+
+#[tokio::test]
+async fn the_postgresql_benchmarks_run_on_a_database_of_their_own_and_check_their_answers() {
+    let Some(db) = crate::support::TestDb::postgres() else {
+        return;
+    };
+    let report = bench(&[
+        "--database",
+        &db.url(),
+        "--brands",
+        "10",
+        "--days",
+        "15",
+        "--iterations",
+        "3",
+    ]);
+    for work in [
+        "logging command (`/mentions` with a brand, 1 row per transaction)",
+        "logging command (`/ctr` with a brand, 2 rows per transaction)",
+        "of the direct rate",
+        "`/report` of one brand",
+        "`/compare` of a 10-brand landscape",
+    ] {
+        assert!(report.contains(work), "{work} missing from\n{report}");
+    }
+    assert!(
+        report.contains("10 brands in 5 landscapes, 5 platforms, 15 days: 11250 values"),
+        "{report}"
+    );
+    // The bench's own database is gone, and the one it was pointed at holds nothing of it.
+    let mut conn = sqlx::PgConnection::connect(&db.url()).await.unwrap();
+    let left: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM pg_database WHERE datname LIKE 'metricord_bench_%'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "the bench drops its database");
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "nothing written where the bench was pointed");
+    conn.close().await.unwrap();
 }

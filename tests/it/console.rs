@@ -485,3 +485,21 @@ async fn names_must_show_something_hold_no_controls_or_overrides_and_look_alike_
     assert_eq!(stored.len(), 2, "{out}");
     assert!(stored.iter().all(|s| s.1 == "Caf\u{e9} Co"), "{stored:?}");
 }
+
+#[test]
+fn help_for_one_command_shows_only_that_command_and_its_options() {
+    let db = TestDb::new();
+    let (out, _, _) = db.console(&[], "/help command:ctr\n/help command:nosuch\n");
+    assert!(
+        out.contains("/ctr clicks impressions [brand] [platform] [date]"),
+        "{out}"
+    );
+    assert!(out.contains("clicks (required):"), "{out}");
+    assert!(!out.contains("/report"), "{out}");
+    assert!(out.contains("Unknown command `/nosuch`"), "{out}");
+    assert_eq!(
+        out.matches("Click-through rate: clicks").count(),
+        1,
+        "{out}"
+    );
+}

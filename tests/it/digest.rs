@@ -157,6 +157,12 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
         "{}",
         digest.content
     );
+    assert_eq!(
+        digest.content.matches("no data the period before").count(),
+        1,
+        "{}",
+        digest.content
+    );
     let highlights = &digest.embeds[0].description;
     // Bean's engagements went from 700 to 1,000; the competitors' amplification averages
     // (400 + 200) / 2 = 300 against Bean's 200.
@@ -169,7 +175,7 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
         "{highlights}"
     );
     assert!(
-        highlights.contains("No data this week: Dunk"),
+        highlights.contains("No data in the week: Dunk"),
         "{highlights}"
     );
 
@@ -194,14 +200,22 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
     assert!(field("Engagements").contains("applause 700 · conversation 100 · amplification 200"));
     // Engagement rate: 2.00% against 2.70% and 2.00%: second (tied), 0.23 points under 2.23%.
     let rate = field("Engagement rate");
-    assert!(rate.starts_with("2.00% (95% CI 1.88-2.13%, n=50,000) · new (no data the period before) w/w · #2 of 3 · -0.23 pts vs average"), "{rate}");
+    assert!(
+        rate.starts_with(
+            "2.00% (95% CI 1.88-2.13%, n=50,000) · new · #2 of 3 · -0.23 pts vs average"
+        ),
+        "{rate}"
+    );
     assert!(rate.contains("instagram: 2.00% above the industry's 0.47% (Rival IQ, 2023 Social Media Industry Benchmark Report 2023)"), "{rate}");
     let dunk = digest
         .embeds
         .iter()
         .find(|e| e.title == "Dunk (competitor)")
         .expect("Dunk's embed");
-    assert_eq!(dunk.description, "Dunk logged no data this week.");
+    assert_eq!(
+        dunk.description,
+        "Dunk logged no data from 2026-11-23 to 2026-11-29."
+    );
     assert_eq!(digest.attachments[0].name, "digest.png");
 }
 
@@ -603,5 +617,132 @@ async fn the_same_digest_cannot_be_scheduled_twice(db: TestDb) {
             .starts_with("`channel` must be a channel of this server"),
         "{}",
         named.content
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum);
+async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum(db: TestDb) {
+    let world = World::new(db, "2026-11-30T09:00:00Z").await;
+    for line in [
+        "/reach reach:1000 brand:Bean platform:x date:2026-11-24",
+        "/reach reach:3000 brand:Bean platform:instagram date:2026-11-25",
+        "/reach reach:100 brand:Bean platform:x date:2026-11-25",
+    ] {
+        assert!(!world.run(line).await.ephemeral, "{line}");
+    }
+    let digest = metricord::digest::for_guild(
+        world.dispatcher.services(),
+        GUILD,
+        None,
+        metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
+        world.now(),
+    )
+    .await
+    .expect("a digest");
+    let text: String = digest
+        .embeds
+        .iter()
+        .flat_map(|e| {
+            e.fields
+                .iter()
+                .map(|f| format!("{}: {}\n", f.name, f.value))
+        })
+        .collect();
+    // The best day of both platforms is the 25th, 3,100; their best days added would be 4,000.
+    assert!(
+        text.contains("Reach: 3,100 (largest daily figure)"),
+        "{text}"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once);
+async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once(db: TestDb) {
+    // 06:15 UTC on 2027-11-07 is 01:15 EST, after 01:30 EDT (05:30 UTC) has passed.
+    let world = World::new(db, "2027-11-07T06:15:00Z").await;
+    let reply = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} cron:\"0 30 1 * * *\" timezone:America/New_York"
+        ))
+        .await;
+    assert!(!reply.ephemeral, "{}", reply.content);
+    assert!(
+        reply
+            .content
+            .contains("Next runs:\n- Mon 2027-11-08 01:30 EST"),
+        "{}",
+        reply.content
+    );
+    let scheduler = world.scheduler(world.poster());
+    let step = scheduler.tick().await.expect("a step");
+    assert_eq!((step.posted, step.skipped), (0, 0));
+    // The day after, it posts once.
+    world.set_time(utc("2027-11-08T06:31:00Z"));
+    assert_eq!(scheduler.tick().await.expect("a step").posted, 1);
+    assert_eq!(world.posted(CHANNEL).len(), 1);
+}
+
+on_both_backends!(#[tokio::test] async fn a_schedule_refuses_legacy_timezones_and_says_why_a_gap_time_never_runs);
+async fn a_schedule_refuses_legacy_timezones_and_says_why_a_gap_time_never_runs(db: TestDb) {
+    let world = World::new(db, "2027-03-01T12:00:00Z").await;
+    let est = world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:EST"))
+        .await;
+    assert!(est.ephemeral);
+    assert!(
+        est.content
+            .starts_with("`timezone` must be a place's IANA name, such as America/New_York: EST is UTC-5 all year"),
+        "{}",
+        est.content
+    );
+    let gap = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} cron:\"0 30 2 14 3 * 2027\" timezone:America/New_York"
+        ))
+        .await;
+    assert!(
+        gap.content
+            .starts_with("`cron` never runs in America/New_York: 02:30 does not exist"),
+        "{}",
+        gap.content
+    );
+    let utc_schedule = world
+        .run(&format!(
+            "/digest schedule channel:{CHANNEL} timezone:Etc/UTC"
+        ))
+        .await;
+    assert!(!utc_schedule.ephemeral, "{}", utc_schedule.content);
+    let listed = world.run("/digest list").await;
+    assert_eq!(
+        listed.embeds[0].fields.len(),
+        1,
+        "only the UTC schedule is stored"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_preview_right_after_logging_today_names_its_week_and_why_today_is_not_in_it);
+async fn a_preview_right_after_logging_today_names_its_week_and_why_today_is_not_in_it(db: TestDb) {
+    let world = World::new(db, "2026-12-02T15:00:00Z").await;
+    assert!(
+        !world
+            .run("/mentions mentions:40 brand:Bean platform:x")
+            .await
+            .ephemeral
+    );
+    let preview = world.run("/digest preview").await;
+    assert!(
+        preview.content.contains(
+            "A digest posted now covers the 7 days before today, 2026-11-25 to 2026-12-01; numbers logged for today (2026-12-02) go into the next one."
+        ),
+        "{}",
+        preview.content
+    );
+    let bean = preview
+        .embeds
+        .iter()
+        .find(|e| e.title == "Bean")
+        .expect("Bean's embed");
+    assert_eq!(
+        bean.description,
+        "Bean logged no data from 2026-11-25 to 2026-12-01."
     );
 }

@@ -8,8 +8,11 @@
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
 //! - `reliability`: the promises of RELIABILITY.md, one test (or a few) each.
 //! - `storage`: the storage layer itself on both backends, and what each backend promises.
+//! - `faults`: faults of the database and its disk: full, damaged, deleted, foreign, busy.
 //! - `operators`: moving data between backends, backups and restores, a database outage.
 //! - `bench`: `metricord bench` on a tiny data set, checking every answer.
+//! - `views`: what `/compare` lists and what `/trend` hands the chart renderer, value by value.
+//! - `scale`: several bot processes of a few shards each sharing one PostgreSQL database.
 //! - `collect`: the Bluesky, Mastodon and YouTube collectors against the fake platforms in
 //!   `support/`, with paused time.
 //!
@@ -24,7 +27,10 @@ mod collect;
 mod console;
 mod digest;
 mod discord;
+mod faults;
 mod operators;
 mod reliability;
+mod scale;
 mod storage;
 mod support;
+mod views;

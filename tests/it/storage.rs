@@ -69,6 +69,55 @@ async fn history_is_scoped_to_the_guild(db: TestDb) {
     assert_eq!(history.previous.get("mentions"), Some(&(day, 10)));
 }
 
+on_both_backends!(#[tokio::test] async fn history_reads_every_series_a_plugin_asks_for_at_once);
+async fn history_reads_every_series_a_plugin_asks_for_at_once(db: TestDb) {
+    let store = db.store().await;
+    let on = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+    let log = |brand, platform, d, values: &'static [(&'static str, i64)]| {
+        let store = store.clone();
+        async move {
+            let snapshot = NewSnapshot {
+                platform,
+                day: on(d),
+                ..snapshot(1, brand, values)
+            };
+            store.log(&snapshot, true).await.unwrap();
+        }
+    };
+    log("Acme", "x", 1, &[("followers", 100), ("reach", 40)]).await;
+    log("Acme", "x", 3, &[("followers", 130)]).await;
+    // The day asked about and another platform are no history.
+    log("Acme", "x", 5, &[("followers", 999), ("reach", 999)]).await;
+    log("Acme", "instagram", 4, &[("followers", 555)]).await;
+    log("Rival", "x", 5, &[("mentions", 10), ("positive", 4)]).await;
+    log("Other", "x", 5, &[("mentions", 5)]).await;
+    log("Other", "instagram", 5, &[("positive", 70)]).await;
+    let needs = HistoryNeeds {
+        previous: &["followers", "reach", "clicks"],
+        peers: &["mentions", "positive", "negative"],
+    };
+    let history = store.history(1, "acme", "x", on(5), &needs).await.unwrap();
+    assert_eq!(history.previous.len(), 2, "{:?}", history.previous);
+    assert_eq!(history.previous.get("followers"), Some(&(on(3), 130)));
+    assert_eq!(history.previous.get("reach"), Some(&(on(1), 40)));
+    assert_eq!(history.peers.len(), 2, "{:?}", history.peers);
+    assert_eq!(history.peers.get("mentions"), Some(&(15, 2)));
+    assert_eq!(history.peers.get("positive"), Some(&(4, 1)));
+    // Nothing asked, nothing read; an unknown brand has no past, and every other brand is a peer.
+    let none = HistoryNeeds {
+        previous: &[],
+        peers: &[],
+    };
+    let history = store.history(1, "acme", "x", on(5), &none).await.unwrap();
+    assert!(history.previous.is_empty() && history.peers.is_empty());
+    let history = store
+        .history(1, "nobody", "x", on(5), &needs)
+        .await
+        .unwrap();
+    assert!(history.previous.is_empty());
+    assert_eq!(history.peers.get("mentions"), Some(&(15, 2)));
+}
+
 on_both_backends!(#[tokio::test] async fn logging_a_value_again_reports_the_one_it_replaced);
 async fn logging_a_value_again_reports_the_one_it_replaced(db: TestDb) {
     let store = db.store().await;

@@ -47,6 +47,8 @@ impl Bot {
             token: SecretString::new("fake-token".to_string()),
             api_proxy: Some(fake.base_url.clone()),
             guild_ids,
+            shards: discord::shards::Plan::default(),
+            scheduler_every: discord::SCHEDULER_EVERY,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(discord::run(connection, dispatcher, async {

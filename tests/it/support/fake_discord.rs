@@ -27,6 +27,13 @@
 //!   `interaction_create`. Payload builders here are therefore checked against the model types.
 //! - With the ratelimiter disabled, serenity never retries: a 429 or 5xx surfaces as
 //!   `HttpError::UnsuccessfulRequest` to the caller.
+//! - Each shard is a gateway connection of its own, identifying with `shard: [id, total]`; the
+//!   shard queuer starts them 5 s apart (it ignores `max_concurrency`).
+//!
+//! Sharding as Discord does it: the fake is in the servers of [`FakeDiscord::set_guilds`] (by
+//! default [`GUILD_ID`] alone); each shard's READY lists, and its GUILD_CREATEs send, only the
+//! servers with `(guild_id >> 22) % total == shard`, and every event of a server goes to the
+//! connection of its shard (events of no server to shard 0), whichever process holds it.
 
 // Each test binary compiles this module separately and uses only part of it.
 #![allow(dead_code)]
@@ -78,6 +85,8 @@ pub struct Recorded {
     pub status: u16,
     /// When the request arrived: how long the bot took to answer.
     pub at: Instant,
+    /// The `Authorization` header (`Bot TOKEN`): which bot process sent the request.
+    pub authorization: String,
 }
 
 /// Selects requests for fault injection. `&str` matches a path prefix, with or without `/api/v10`.
@@ -111,11 +120,33 @@ struct Posted {
     message: Value,
 }
 
-/// The current gateway connection; dropping `tx` makes its task drop the socket.
+/// A gateway connection; dropping `tx` makes its task drop the socket.
 struct Conn {
     id: u64,
     tx: mpsc::UnboundedSender<Value>,
     ready: bool,
+    /// The shard it identified or resumed as, once it has.
+    shard: Option<Shard>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Shard {
+    id: u64,
+    total: u64,
+}
+
+impl Shard {
+    /// The shard Discord sends a server's events to.
+    fn of(guild_id: u64, total: u64) -> u64 {
+        (guild_id >> 22) % total.max(1)
+    }
+}
+
+/// A shard's session: what RESUME names, and the sequence number of its events.
+struct Session {
+    id: String,
+    shard: Shard,
+    seq: u64,
 }
 
 #[derive(Default)]
@@ -124,16 +155,24 @@ struct Inner {
     faults: Vec<Fault>,
     delay: Option<Duration>,
     posted: Vec<Posted>,
+    /// While set, `POST /channels/{id}/messages` is recorded and never answered, as if the
+    /// network ate it: no message is made.
+    hold_posts: bool,
     /// Channels whose message posts fail, with the status to answer.
     forbidden: HashMap<u64, u16>,
     /// Files served under `/attachments/{id}/...`, as (content type, bytes) by attachment id.
     hosted: HashMap<String, (String, Vec<u8>)>,
     /// Gateway payloads received from the client, in order.
     frames: Vec<Value>,
-    conn: Option<Conn>,
+    /// Open connections, oldest first.
+    conns: Vec<Conn>,
     connections: u64,
-    session_id: String,
-    seq: u64,
+    /// The latest session of each shard id.
+    shard_sessions: HashMap<u64, Session>,
+    /// The servers the bot is in; empty means [`GUILD_ID`] alone.
+    guilds: Vec<u64>,
+    /// What `GET /gateway/bot` recommends; 0 means 1.
+    recommended_shards: u64,
     identifies: usize,
     resumes: usize,
     /// Number of READY/RESUMED sent, i.e. sessions that became usable.
@@ -142,17 +181,51 @@ struct Inner {
 }
 
 impl Inner {
+    /// Sends a payload on the newest connection.
     fn send(&self, payload: Value) -> bool {
-        self.conn
-            .as_ref()
+        self.conns
+            .last()
             .is_some_and(|c| c.tx.send(payload).is_ok())
     }
 
-    /// Sends an op 0 event; seq is assigned under the lock so events stay ordered.
-    fn dispatch(&mut self, event: &str, data: Value) -> u64 {
-        self.seq += 1;
-        self.send(json!({"op": 0, "t": event, "s": self.seq, "d": data}));
-        self.seq
+    fn guilds(&self) -> Vec<u64> {
+        if self.guilds.is_empty() {
+            vec![GUILD_ID]
+        } else {
+            self.guilds.clone()
+        }
+    }
+
+    /// Sends an op 0 event to the ready connection of the shard its server belongs to (shard 0
+    /// for events of no server); `None` while that shard has no ready connection. The sequence
+    /// number is assigned under the lock so that events stay ordered.
+    fn dispatch(&mut self, event: &str, data: Value) -> Option<u64> {
+        let guild = data["guild_id"]
+            .as_str()
+            .or_else(|| event.starts_with("GUILD_").then(|| data["id"].as_str())?)
+            .and_then(|id| id.parse::<u64>().ok());
+        let conn = self.conns.iter().position(|c| {
+            c.ready
+                && c.shard
+                    .is_some_and(|s| s.id == guild.map_or(0, |g| Shard::of(g, s.total)))
+        })?;
+        Some(self.dispatch_on(conn, event, data))
+    }
+
+    /// Sends an op 0 event on connection number `conn` (an index into `conns`).
+    fn dispatch_on(&mut self, conn: usize, event: &str, data: Value) -> u64 {
+        let Some(shard) = self.conns[conn].shard else {
+            return 0;
+        };
+        let session = self.shard_sessions.get_mut(&shard.id);
+        let seq = session.map_or(0, |s| {
+            s.seq += 1;
+            s.seq
+        });
+        let _ = self.conns[conn]
+            .tx
+            .send(json!({"op": 0, "t": event, "s": seq, "d": data}));
+        seq
     }
 
     /// Creates a message, or returns the earlier one if `enforce_nonce` finds its nonce;
@@ -295,6 +368,40 @@ impl FakeDiscord {
         self.shared.update(|i| i.faults.push(fault));
     }
 
+    /// While `hold` is set, channel message posts are recorded but never answered nor made.
+    pub fn hold_channel_posts(&self, hold: bool) {
+        self.shared.update(|i| i.hold_posts = hold);
+    }
+
+    /// The servers the bot is in, each sent to its own shard; set before the bot connects.
+    pub fn set_guilds(&self, guilds: Vec<u64>) {
+        self.shared.update(|i| i.guilds = guilds);
+    }
+
+    /// The shard count `GET /gateway/bot` recommends.
+    pub fn set_recommended_shards(&self, shards: u64) {
+        self.shared.update(|i| i.recommended_shards = shards);
+    }
+
+    /// Waits until every shard of `total` has a ready connection; returns each IDENTIFY's
+    /// `(shard, token)` so far. Shards start 5 s apart in one process, hence the long bound.
+    pub async fn wait_shards(&self, total: u64, bound: Duration) -> Vec<(u64, String)> {
+        self.wait_up_to(bound, "a ready connection for every shard", |i| {
+            let ready = (0..total).all(|shard| {
+                i.conns
+                    .iter()
+                    .any(|c| c.ready && c.shard == Some(Shard { id: shard, total }))
+            });
+            ready.then(|| identified(i))
+        })
+        .await
+    }
+
+    /// Each IDENTIFY so far as `(shard id, token)`, the token without serenity's `Bot ` prefix.
+    pub fn identified(&self) -> Vec<(u64, String)> {
+        identified(&self.shared.lock())
+    }
+
     /// Delays every REST answer (after recording the request).
     pub fn set_delay(&self, delay: Option<Duration>) {
         self.shared.update(|i| i.delay = delay);
@@ -385,9 +492,8 @@ impl FakeDiscord {
 
     /// Sends an op 0 event once a session is ready (waits for one); returns its `s`.
     pub async fn dispatch(&self, event: &str, data: Value) -> u64 {
-        self.wait_until("a ready gateway session to dispatch to", |i| {
-            let ready = i.conn.as_ref().is_some_and(|c| c.ready);
-            ready.then(|| i.dispatch(event, data.clone()))
+        self.wait_until("a ready gateway session of the event's shard", |i| {
+            i.dispatch(event, data.clone())
         })
         .await
     }
@@ -404,8 +510,8 @@ impl FakeDiscord {
     /// Drops the ready gateway socket without a close frame (waits for one to exist).
     pub async fn drop_connection(&self) {
         self.wait_until("a ready gateway session to drop", |i| {
-            i.conn.as_ref().filter(|c| c.ready)?;
-            i.conn = None; // drops the sender; the connection task then drops the socket
+            let ready = i.conns.iter().position(|c| c.ready)?;
+            i.conns.remove(ready); // drops the sender; the connection task then drops the socket
             i.sessions_at_drop = i.sessions;
             Some(())
         })
@@ -416,7 +522,7 @@ impl FakeDiscord {
     /// `drop_connection`.
     pub async fn wait_reconnected(&self) {
         self.wait_until("the client to reconnect (RESUME or IDENTIFY)", |i| {
-            let ready = i.conn.as_ref().is_some_and(|c| c.ready);
+            let ready = i.conns.iter().any(|c| c.ready);
             (ready && i.sessions > i.sessions_at_drop).then_some(())
         })
         .await;
@@ -424,7 +530,17 @@ impl FakeDiscord {
 
     /// Re-evaluates `check` after every state change until it yields a value; panics after
     /// `WAIT_TIMEOUT` with a summary of what the fake has seen.
-    async fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&mut Inner) -> Option<T>) -> T {
+    async fn wait_until<T>(&self, what: &str, check: impl FnMut(&mut Inner) -> Option<T>) -> T {
+        self.wait_up_to(WAIT_TIMEOUT, what, check).await
+    }
+
+    /// [`Self::wait_until`] with a bound of its own.
+    async fn wait_up_to<T>(
+        &self,
+        bound: Duration,
+        what: &str,
+        mut check: impl FnMut(&mut Inner) -> Option<T>,
+    ) -> T {
         let mut changed = self.shared.changed.subscribe();
         let wait = async {
             loop {
@@ -442,7 +558,7 @@ impl FakeDiscord {
                 changed.changed().await.expect("fake discord state dropped");
             }
         };
-        match tokio::time::timeout(WAIT_TIMEOUT, wait).await {
+        match tokio::time::timeout(bound, wait).await {
             Ok(found) => found,
             Err(_) => {
                 let i = self.shared.lock();
@@ -453,12 +569,23 @@ impl FakeDiscord {
                     .collect();
                 let ops: Vec<_> = i.frames.iter().map(|f| f["op"].clone()).collect();
                 panic!(
-                    "fake discord: timed out after {WAIT_TIMEOUT:?} waiting for {what}\n\
+                    "fake discord: timed out after {bound:?} waiting for {what}\n\
                      REST requests: {requests:#?}\ngateway ops received: {ops:?}"
                 );
             }
         }
     }
+}
+
+fn identified(i: &Inner) -> Vec<(u64, String)> {
+    let identifies = i.frames.iter().filter(|f| f["op"] == 2);
+    identifies
+        .map(|f| {
+            let shard = f["d"]["shard"][0].as_u64().unwrap_or(0);
+            let token = f["d"]["token"].as_str().unwrap_or_default();
+            (shard, token.trim_start_matches("Bot ").to_string())
+        })
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,8 +622,13 @@ async fn rest_handler(
         files,
         status: 0,
         at: Instant::now(),
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
     };
-    let (fault, delay) = shared.update(|i| {
+    let (fault, delay, hold) = shared.update(|i| {
         let fault = i
             .faults
             .iter_mut()
@@ -506,8 +638,14 @@ async fn rest_handler(
             f.status
         });
         i.faults.retain(|f| f.remaining > 0);
-        (status, i.delay)
+        let post = rec.method == "POST" && api_path(&rec.path).ends_with("/messages");
+        let hold = i.hold_posts && post && api_path(&rec.path).starts_with("/channels/");
+        (status, i.delay, hold)
     });
+    if hold {
+        shared.update(|i| i.requests.push(rec));
+        return std::future::pending().await;
+    }
     let response = match fault {
         Some(status) => fault_response(status),
         None => route(&shared, &rec),
@@ -528,7 +666,7 @@ fn route(shared: &Shared, rec: &Recorded) -> Response {
         ("GET", ["gateway"]) => ok(json!({"url": shared.gateway_url})),
         ("GET", ["gateway", "bot"]) => ok(json!({
             "url": shared.gateway_url,
-            "shards": 1,
+            "shards": shared.lock().recommended_shards.max(1),
             "session_start_limit": {
                 "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1
             },
@@ -671,13 +809,13 @@ async fn accept_gateway(listener: TcpListener, shared: Arc<Shared>) {
         while connections.try_join_next().is_some() {}
         let (tx, rx) = mpsc::unbounded_channel();
         // Registered before the task runs, so frames from this socket always find their Conn.
-        // Replacing an older Conn drops its sender, which closes that socket.
         let id = shared.update(|i| {
             i.connections += 1;
-            i.conn = Some(Conn {
+            i.conns.push(Conn {
                 id: i.connections,
                 tx,
                 ready: false,
+                shard: None,
             });
             i.connections
         });
@@ -723,53 +861,94 @@ async fn gateway_connection(
             },
         }
     }
-    shared.update(|i| {
-        if i.conn.as_ref().is_some_and(|c| c.id == id) {
-            i.conn = None;
-        }
-    });
+    shared.update(|i| i.conns.retain(|c| c.id != id));
 }
 
 fn on_client_payload(i: &mut Inner, shared: &Shared, id: u64, payload: Value) {
     i.frames.push(payload.clone());
-    if i.conn.as_ref().map(|c| c.id) != Some(id) {
+    let Some(at) = i.conns.iter().position(|c| c.id == id) else {
         return; // a stale socket; ignore it
-    }
+    };
     match payload["op"].as_u64() {
         Some(1) => {
-            i.send(json!({"op": 11, "s": null, "t": null, "d": null}));
+            let _ = i.conns[at]
+                .tx
+                .send(json!({"op": 11, "s": null, "t": null, "d": null}));
         }
         Some(2) => {
+            let shard = Shard {
+                id: payload["d"]["shard"][0].as_u64().unwrap_or(0),
+                total: payload["d"]["shard"][1].as_u64().unwrap_or(1),
+            };
             i.identifies += 1;
-            i.session_id = format!("fake-session-{}", i.identifies);
-            i.seq = 0;
+            let session = Session {
+                id: format!("fake-session-{}", i.identifies),
+                shard,
+                seq: 0,
+            };
+            let session_id = session.id.clone();
+            i.shard_sessions.insert(shard.id, session);
+            let at = take_shard(i, at, shard);
+            let guilds: Vec<u64> = i
+                .guilds()
+                .into_iter()
+                .filter(|&g| Shard::of(g, shard.total) == shard.id)
+                .collect();
+            let unavailable: Vec<Value> = guilds
+                .iter()
+                .map(|g| json!({"id": g.to_string(), "unavailable": true}))
+                .collect();
             let ready = json!({
                 "v": 10,
                 "user": bot_user_json(),
-                "guilds": [{"id": GUILD_ID.to_string(), "unavailable": true}],
-                "session_id": i.session_id,
+                "guilds": unavailable,
+                "session_id": session_id,
                 "resume_gateway_url": shared.gateway_url,
                 "shard": payload["d"]["shard"],
                 "application": {"id": APP_ID.to_string(), "flags": 0},
             });
-            i.dispatch("READY", ready);
-            i.dispatch("GUILD_CREATE", guild_json());
-            mark_ready(i);
-        }
-        Some(6) if payload["d"]["session_id"] == i.session_id.as_str() => {
-            i.resumes += 1;
-            i.dispatch("RESUMED", json!({}));
-            mark_ready(i);
+            i.dispatch_on(at, "READY", ready);
+            for guild in guilds {
+                i.dispatch_on(at, "GUILD_CREATE", guild_json_for(guild));
+            }
+            mark_ready(i, at);
         }
         Some(6) => {
-            i.send(json!({"op": 9, "s": null, "t": null, "d": false}));
+            let resumed = i
+                .shard_sessions
+                .values()
+                .find(|s| payload["d"]["session_id"] == s.id.as_str())
+                .map(|s| s.shard);
+            match resumed {
+                Some(shard) => {
+                    i.resumes += 1;
+                    let at = take_shard(i, at, shard);
+                    i.dispatch_on(at, "RESUMED", json!({}));
+                    mark_ready(i, at);
+                }
+                None => {
+                    let _ = i.conns[at]
+                        .tx
+                        .send(json!({"op": 9, "s": null, "t": null, "d": false}));
+                }
+            }
         }
         _ => {}
     }
 }
 
-fn mark_ready(i: &mut Inner) {
-    if let Some(conn) = &mut i.conn {
+/// Makes connection `at` the one of `shard`, closing any older connection of that shard as
+/// Discord does; returns where connection `at` now is.
+fn take_shard(i: &mut Inner, at: usize, shard: Shard) -> usize {
+    let id = i.conns[at].id;
+    i.conns[at].shard = Some(shard);
+    i.conns
+        .retain(|c| c.id == id || c.shard.is_none_or(|s| s.id != shard.id));
+    i.conns.iter().position(|c| c.id == id).unwrap_or(0)
+}
+
+fn mark_ready(i: &mut Inner, at: usize) {
+    if let Some(conn) = i.conns.get_mut(at) {
         conn.ready = true;
     }
     i.sessions += 1;
@@ -851,6 +1030,21 @@ fn message_json(channel_id: &str, body: &Value) -> Value {
 
 /// GUILD_CREATE data for the test guild: one text channel, the @everyone role, the tester.
 pub fn guild_json() -> Value {
+    guild_json_for(GUILD_ID)
+}
+
+/// The text channel of a server: [`CHANNEL_ID`] in [`GUILD_ID`], the server's id + 1 elsewhere.
+pub fn channel_of(guild_id: u64) -> u64 {
+    if guild_id == GUILD_ID {
+        CHANNEL_ID
+    } else {
+        guild_id + 1
+    }
+}
+
+/// GUILD_CREATE data for a server: one text channel ([`channel_of`]), the @everyone role, the
+/// tester.
+pub fn guild_json_for(guild_id: u64) -> Value {
     let role = |id: u64, name: &str| {
         json!({
             "id": id.to_string(), "name": name, "color": 0, "colors": {"primary_color": 0},
@@ -861,11 +1055,11 @@ pub fn guild_json() -> Value {
     };
     // Split in two: one json! this size exceeds the default macro recursion limit.
     let mut guild = json!({
-        "id": GUILD_ID.to_string(), "name": "Test Guild", "icon": null, "icon_hash": null,
+        "id": guild_id.to_string(), "name": "Test Guild", "icon": null, "icon_hash": null,
         "splash": null, "discovery_splash": null, "owner_id": USER_ID.to_string(),
         "afk_channel_id": null, "afk_timeout": 300, "verification_level": 0,
         "default_message_notifications": 0, "explicit_content_filter": 0,
-        "roles": [role(GUILD_ID, "@everyone")], "emojis": [], "features": [], "mfa_level": 0,
+        "roles": [role(guild_id, "@everyone")], "emojis": [], "features": [], "mfa_level": 0,
         "application_id": null, "system_channel_id": null, "system_channel_flags": 0,
         "rules_channel_id": null, "vanity_url_code": null, "description": null,
         "banner": null, "premium_tier": 0, "preferred_locale": "en-US",
@@ -877,7 +1071,7 @@ pub fn guild_json() -> Value {
         "joined_at": TIMESTAMP, "large": false, "unavailable": false, "member_count": 2,
         "voice_states": [], "members": [member_json(USER_ID, &[], DEFAULT_PERMISSIONS)],
         "channels": [{
-            "id": CHANNEL_ID.to_string(), "type": 0, "guild_id": GUILD_ID.to_string(),
+            "id": channel_of(guild_id).to_string(), "type": 0, "guild_id": guild_id.to_string(),
             "name": "general", "position": 0, "permission_overwrites": [], "topic": null,
             "nsfw": false, "last_message_id": null, "parent_id": null,
             "rate_limit_per_user": 0, "flags": 0,

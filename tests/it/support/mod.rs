@@ -151,12 +151,20 @@ impl TestDb {
             .expect("the test database opens")
     }
 
-    /// Everything stored, every row of every table, as one comparable value.
-    pub async fn fingerprint(&self) -> String {
-        let store = self.store().await;
-        let dump = store.dump().await.expect("the test database reads");
-        store.close().await;
-        format!("{dump:?}")
+    /// A pool of its own on this database, for reading it whole (see [`Reader`]).
+    pub async fn reader(&self) -> Reader {
+        match &self.backend {
+            Backend::Sqlite => Reader::Sqlite(
+                sqlx::SqlitePool::connect(&self.url())
+                    .await
+                    .expect("the test database opens"),
+            ),
+            Backend::Postgres { .. } => Reader::Postgres(
+                sqlx::PgPool::connect(&self.url())
+                    .await
+                    .expect("the test database opens"),
+            ),
+        }
     }
 
     /// Every value stored for a guild: `(day, brand, platform, series, value)`.
@@ -199,6 +207,83 @@ impl TestDb {
             String::from_utf8_lossy(&output.stderr).into_owned(),
             output.status.code().unwrap_or(-1),
         )
+    }
+}
+
+/// Reads every row of every table of a test database, the tables found in its schema, so that
+/// a table or column added later is covered without a change here.
+pub enum Reader {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl Reader {
+    /// Every row of every table, every column, as one comparable text.
+    pub async fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Reader::Sqlite(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name",
+                )
+                .fetch_all(pool)
+                .await
+                .expect("the schema reads");
+                for table in tables {
+                    let columns: Vec<String> =
+                        sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                            .bind(&table)
+                            .fetch_all(pool)
+                            .await
+                            .expect("the columns read");
+                    let row = columns
+                        .iter()
+                        .map(|c| format!("quote(\"{c}\")"))
+                        .collect::<Vec<_>>()
+                        .join(" || ',' || ");
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT {row} FROM \"{table}\" ORDER BY 1"
+                    )))
+                    .fetch_all(pool)
+                    .await
+                    .expect("the table reads");
+                    out.push_str(&format!("{table} {columns:?}: {rows:?}\n"));
+                }
+            }
+            Reader::Postgres(pool) => {
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables
+                     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                     ORDER BY 1",
+                )
+                .fetch_all(pool)
+                .await
+                .expect("the schema reads");
+                for table in tables {
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT row_to_json(t)::text FROM \"{table}\" t ORDER BY 1"
+                    )))
+                    .fetch_all(pool)
+                    .await
+                    .expect("the table reads");
+                    out.push_str(&format!("{table}: {rows:?}\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// How many tables [`Reader::fingerprint`] covers.
+    pub async fn tables(&self) -> usize {
+        let text = self.fingerprint().await;
+        text.lines().count()
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Reader::Sqlite(pool) => pool.close().await,
+            Reader::Postgres(pool) => pool.close().await,
+        }
     }
 }
 
