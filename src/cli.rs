@@ -141,6 +141,22 @@ pub enum Command {
     /// Resident memory settled and under 1,000 concurrent commands (used by bench).
     #[command(hide = true)]
     Memory,
+    /// How often spike and dip rules at their defaults fire on the demo data set, per brand
+    /// and month: the false-alarm rate (see BENCHMARKS.md). Works on a fresh database in DIR.
+    AlertRates {
+        /// Where the measured database is made (and removed afterwards).
+        #[arg(long, value_name = "DIR", default_value = "target/alert-rates")]
+        dir: PathBuf,
+        /// Brands in the data set.
+        #[arg(long, default_value_t = 10)]
+        brands: usize,
+        /// Days of data per brand; the first 28 are history only.
+        #[arg(long, default_value_t = 393, value_parser = clap::value_parser!(i64).range(29..=3_650))]
+        days: i64,
+        /// The same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Write a consistent copy of the database to PATH, safe while the bot runs (SQLite; for
     /// PostgreSQL use pg_dump).
     Backup {
@@ -157,6 +173,36 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         to: String,
     },
+}
+
+/// Seeds the demo data set into a fresh SQLite database in `dir` and measures how often the
+/// default alert rules fire on it.
+async fn alert_rates(
+    settings: &Settings,
+    dir: &std::path::Path,
+    brands: usize,
+    days: i64,
+    seed: u64,
+) -> Result<String> {
+    let database = crate::settings::DatabaseSettings {
+        url: format!("sqlite://{}/alert-rates.db", dir.display()),
+        synchronous: crate::settings::Synchronous::Off,
+        ..crate::settings::DatabaseSettings::default()
+    };
+    let store = Store::open(&database).await?;
+    let registry = Registry::new(&settings.plugins.enabled);
+    let last = chrono::Utc::now()
+        .with_timezone(&settings.timezone)
+        .date_naive();
+    let first = last - chrono::Duration::days(days - 1);
+    let guild = console::LOCAL_GUILD;
+    let measured = async {
+        crate::demo::seed(&store, &registry, guild, brands, days, seed, last).await?;
+        crate::alerts::rates::measure(&store, &registry, guild, first, last).await
+    }
+    .await;
+    store.close().await;
+    Ok(measured?.table())
 }
 
 /// Runs the command line's choice to the end.
@@ -294,6 +340,18 @@ pub async fn run(cli: Cli) -> Result<()> {
                 import_rows,
             };
             let result = crate::bench::run(&settings, &dir, &plan).await;
+            let _ = tokio::fs::remove_dir_all(&dir).await;
+            print!("{}", result?);
+            Ok(())
+        }
+        Command::AlertRates {
+            dir,
+            brands,
+            days,
+            seed,
+        } => {
+            let dir = dir.join(format!("run-{}", std::process::id()));
+            let result = alert_rates(&settings, &dir, brands, days, seed).await;
             let _ = tokio::fs::remove_dir_all(&dir).await;
             print!("{}", result?);
             Ok(())

@@ -105,6 +105,8 @@ pub enum Kind {
     Attachment,
     /// A text channel of the server: a channel picker on Discord, `#id` or an id elsewhere.
     Channel,
+    /// A role of the server: a role picker on Discord, `<@&id>` or an id elsewhere.
+    Role,
 }
 
 /// An option's value as a front end delivers it.
@@ -290,6 +292,7 @@ impl OptionSpec {
             Kind::Date => "a date written YYYY-MM-DD".to_string(),
             Kind::Attachment => "a file".to_string(),
             Kind::Channel => "a channel of this server (#channel, or its id)".to_string(),
+            Kind::Role => "a role of this server (@role, or its id)".to_string(),
         }
     }
 
@@ -357,6 +360,13 @@ impl OptionSpec {
             (Kind::Attachment, Value::File(file)) => Ok(Checked::File(file)),
             (Kind::Channel, Value::Text(text)) => {
                 let id = text.trim().trim_start_matches("<#").trim_end_matches('>');
+                match id.parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(Checked::Text(n.to_string())),
+                    _ => Err(invalid()),
+                }
+            }
+            (Kind::Role, Value::Text(text)) => {
+                let id = text.trim().trim_start_matches("<@&").trim_end_matches('>');
                 match id.parse::<u64>() {
                     Ok(n) if n > 0 => Ok(Checked::Text(n.to_string())),
                     _ => Err(invalid()),

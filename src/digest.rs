@@ -127,6 +127,10 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         });
     }
 
+    if let Some(goals) = crate::goals::digest_section(ctx, &brands).await? {
+        embeds.push(goals);
+    }
+
     let mut attachments = Vec::new();
     // The configured metric, or else the first rate among the plugins.
     let chart_metric = match ctx.settings.digest.chart_metric.as_str() {

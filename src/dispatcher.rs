@@ -19,7 +19,7 @@ use crate::plugins::Registry;
 use crate::services::{Command, Context, Handler, Services};
 use crate::settings::Settings;
 use crate::storage::Store;
-use crate::{analysis, brands, import, metrics, scheduler, tracking, trend};
+use crate::{alerts, analysis, brands, goals, import, metrics, scheduler, tracking, trend};
 
 pub struct Dispatcher {
     services: Arc<Services>,
@@ -151,6 +151,8 @@ fn all_commands(registry: &Registry) -> Vec<Command> {
     commands.push(tracking::command());
     commands.extend(import::commands());
     commands.push(scheduler::command());
+    commands.push(alerts::command(registry));
+    commands.push(goals::command(registry));
     commands.push(Command::new(
         CommandSpec {
             name: "help",

@@ -113,6 +113,26 @@ pub enum UserError {
     NeverRuns { expression: String },
     #[error("This server has no digest #{id}; `/digest list` shows the schedules.")]
     UnknownSchedule { id: i64 },
+    #[error("This server has no alert #{id}; `/alert list` shows the rules.")]
+    UnknownAlert { id: i64 },
+    #[error("This server has no goal #{id}; `/goal list` shows the goals.")]
+    UnknownGoal { id: i64 },
+    #[error("{brand} has no {metric} logged{when}; log some first, then set the {what}.")]
+    NeverLogged {
+        brand: String,
+        metric: String,
+        when: String,
+        what: &'static str,
+    },
+    #[error(
+        "{brand}'s {metric} is already {current}, at or past the target of {target}: set a target still to reach."
+    )]
+    GoalReached {
+        brand: String,
+        metric: String,
+        current: String,
+        target: String,
+    },
     #[error("The file for `{option}` did not arrive; attach it again.")]
     AttachmentMissing { option: String },
     #[error("`{option}` is larger than {megabytes} MB; split the file.")]

@@ -136,6 +136,7 @@ pub async fn import(ctx: &Context<'_>, mut options: Options) -> Result<Reply> {
             outcome.brands_created.join(", ")
         ));
     }
+    crate::alerts::after_new_data(ctx, None).await;
     Ok(Reply::text(text))
 }
 

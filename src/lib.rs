@@ -18,21 +18,25 @@
 //!   (reports, comparisons, benchmarks), [`trend`] (charts over time), [`import`] (CSV in and
 //!   out), [`tracking`] (accounts whose public numbers are collected, their polls, and how
 //!   fresh collected figures are), [`scheduler`] (digest schedules and the worker that posts
-//!   them and runs the collection rounds) and [`digest`] (what a digest says).
+//!   them, runs the collection rounds and looks at alerts and goals), [`digest`] (what a digest
+//!   says), [`alerts`] (rules that tell a channel when a metric spikes, dips or crosses a value)
+//!   and [`goals`] (targets and their pace).
 //! - [`services`]: what the features share (storage, plugins, settings, benchmarks, clock, the
 //!   hook that posts to Discord) and the per-call context; the scheduler holds these, never the
 //!   dispatcher.
 //! - [`plugins`]: the ten metrics, one file each under `plugins/`, and the registry of the
 //!   enabled ones; [`plugin`] is the trait they implement and the data that flows through it.
 //! - [`storage`]: every query, behind one `Database` trait split by concern (brands,
-//!   snapshots, schedules, tracking, transfer) with two backends, SQLite (the embedded default) and
+//!   snapshots, schedules, tracking, alerts and goals, transfer) with two backends, SQLite (the
+//!   embedded default) and
 //!   PostgreSQL (shared by several processes); schemas in `migrations/sqlite/` and
 //!   `migrations/postgres/`.
 //! - [`collect`]: reading public numbers from Bluesky, Mastodon and YouTube (one client per
 //!   network behind one trait, one shared careful HTTP client); it stores nothing itself.
 //! - Below everything: [`command`] (the transport-neutral specs, invocations and replies),
 //!   [`limits`] (Discord's limits, and fitting replies inside them), [`numbers`] (Wilson
-//!   intervals, number formatting), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
+//!   intervals, number formatting), [`statistics`] (median, MAD, robust z, pacing,
+//!   projection), [`period`] (7d, ytd, ranges), [`cron`] (schedules in a
 //!   timezone), [`chart`] (PNG line charts for slides), [`benchmarks`] (industry figures), [`settings`]
 //!   (typed once, at start), [`clock`], [`error`] (error types and their user-facing wording),
 //!   [`files`] (local files read with a cap and written without following links), [`names`]
@@ -40,6 +44,7 @@
 //! - Tools for operators and developers: [`demo`] (a deterministic demo data set) and
 //!   [`bench`] (the performance measurements of BENCHMARKS.md).
 
+pub mod alerts;
 pub mod analysis;
 pub mod bench;
 pub mod benchmarks;
@@ -57,6 +62,7 @@ pub mod discord;
 pub mod dispatcher;
 pub mod error;
 pub mod files;
+pub mod goals;
 pub mod import;
 pub mod limits;
 pub mod metrics;
@@ -69,6 +75,7 @@ pub mod plugins;
 pub mod scheduler;
 pub mod services;
 pub mod settings;
+pub mod statistics;
 pub mod storage;
 pub mod tracking;
 pub mod trend;

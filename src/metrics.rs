@@ -113,6 +113,14 @@ async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         },
         _ => None,
     };
+    // Only today's or yesterday's numbers can be news (see `alerts::judge`).
+    if let (Some(logged), true) = (&logged, day >= today - chrono::Duration::days(1)) {
+        match ctx.store.brand(ctx.guild_id, &logged.brand).await {
+            Ok(Some(brand)) => crate::alerts::after_new_data(ctx, Some(brand.id)).await,
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = %err, "reading the brand for alerts failed"),
+        }
+    }
     Ok(metric_reply(
         calculation,
         logged.map(|l| (l, platform, day)),

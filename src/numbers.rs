@@ -135,6 +135,19 @@ pub fn short(value: i64) -> String {
     format!("{scaled:.1}{suffix}")
 }
 
+/// A number as people type one: `10,000`, `-0.5`, `2.5%` (the sign and the percent sign are
+/// the reader's, the number is what counts); `None` for anything else or a non-finite one.
+pub fn parse_decimal(text: &str) -> Option<f64> {
+    let text: String = text
+        .trim()
+        .trim_end_matches('%')
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    let value: f64 = text.trim().parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
 /// Reads a count written the ways people write one, the same in every option, CSV value and
 /// list: digits (`12500`), commas between thousands (`12,500`, three digits after each comma),
 /// or a K, M or B with as many decimals as still make a whole number (`4.2K`, `1.25M`,

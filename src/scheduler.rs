@@ -284,6 +284,7 @@ pub async fn run_now(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         channel_id: schedule.channel_id,
         nonce: format!("m{}-{}", schedule.id, ctx.now.timestamp()),
         digest,
+        ping_role: None,
     };
     match post(outgoing).await {
         Ok(()) => Ok(Reply::text(format!(
@@ -311,6 +312,8 @@ pub struct Step {
     pub posted: usize,
     pub skipped: usize,
     pub failed: usize,
+    /// Alert and goal messages posted.
+    pub alerts: usize,
 }
 
 impl Scheduler {
@@ -323,12 +326,29 @@ impl Scheduler {
         }
     }
 
-    /// Claims every due run, then posts them; see the module documentation.
+    /// Claims every due run, then posts them; see the module documentation. Then looks at
+    /// alerts and goals (see [`crate::alerts`]).
     pub async fn tick(&self) -> Result<Step> {
         let (claims, skipped) = self.claim_due().await?;
         let mut step = self.post_claims(claims).await;
         step.skipped = skipped;
+        step.alerts = self.alerts().await?;
         Ok(step)
+    }
+
+    /// Claims and posts the alert and goal events due now, and those whose claim went stale;
+    /// returns how many were posted.
+    pub async fn alerts(&self) -> Result<usize> {
+        let claims = crate::alerts::sweep(&self.services, self.clock.now()).await?;
+        let mut posted = 0;
+        for claim in claims {
+            match crate::alerts::post_claim(&self.services.store, &self.post, claim).await {
+                Ok(true) => posted += 1,
+                Ok(false) => {}
+                Err(err) => tracing::error!(error = %err, "posting an alert failed"),
+            }
+        }
+        Ok(posted)
     }
 
     /// Claims the runs that are due now, and runs whose claim went stale; returns the claims
@@ -498,6 +518,7 @@ async fn post_one(
         // Discord keeps nonces of at most 25 characters.
         nonce: format!("d{id}-{}", claim.scheduled_at),
         digest,
+        ping_role: None,
     };
     match post(outgoing).await {
         Ok(()) => {

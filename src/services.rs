@@ -235,6 +235,8 @@ pub struct Outgoing {
     pub channel_id: u64,
     pub nonce: String,
     pub digest: Reply,
+    /// The one role the message may ping; `None` pings nobody.
+    pub ping_role: Option<u64>,
 }
 
 /// Posts a message to a channel. The Discord front end provides it; the core never talks to

@@ -66,7 +66,10 @@ async fn trend(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             (scope, brands, true)
         }
     };
-    let lines = trend_lines(ctx, plugin, &brands, period, platform, per_brand).await?;
+    let mut lines = trend_lines(ctx, plugin, &brands, period, platform, per_brand).await?;
+    if !per_brand && !lines.is_empty() {
+        lines.extend(goal_lines(ctx, plugin, &brands, period).await?);
+    }
     if lines.is_empty() {
         return Ok(Reply::text(format!(
             "No {} data for {title} from {} to {}.",
@@ -149,6 +152,64 @@ pub async fn trend_lines(
         per_brand,
         values,
     ))
+}
+
+/// The target and the pacing line of each goal the brand has on the metric, within `period`:
+/// the target flat across it, the pace from the goal's start to its deadline. Drawn in the
+/// lighter style of competitors' lines, since they are references rather than data.
+pub async fn goal_lines(
+    ctx: &Context<'_>,
+    plugin: &dyn Plugin,
+    brands: &[Brand],
+    period: Period,
+) -> Result<Vec<Line>> {
+    let goals = ctx.store.goals(Some(ctx.guild_id)).await?;
+    let mut lines = Vec::new();
+    for goal in goals
+        .iter()
+        .filter(|g| g.metric == plugin.command().name && brands.iter().any(|b| b.id == g.brand_id))
+    {
+        lines.push(Line {
+            label: format!("Goal #{} target", goal.id),
+            competitor: true,
+            points: vec![(period.from, goal.target), (period.to, goal.target)],
+        });
+        let from = goal.start_day.max(period.from);
+        let to = goal.deadline.min(period.to);
+        if from <= to {
+            let duration = (goal.deadline - goal.start_day).num_days();
+            let pace = |day: NaiveDate| {
+                crate::statistics::expected(
+                    goal.start_value,
+                    goal.target,
+                    (day - goal.start_day).num_days(),
+                    duration,
+                )
+            };
+            lines.push(Line {
+                label: format!("Goal #{} pace", goal.id),
+                competitor: true,
+                points: vec![(from, pace(from)), (to, pace(to))],
+            });
+        }
+    }
+    Ok(lines)
+}
+
+/// A metric's daily values for one brand over `period` (at most [`DAILY_POINTS_UP_TO`] days),
+/// across its platforms, oldest first: what alerts and goals judge.
+pub async fn daily_values(
+    ctx: &Context<'_>,
+    plugin: &dyn Plugin,
+    brand: &Brand,
+    period: Period,
+) -> Result<Vec<(NaiveDate, f64)>> {
+    let lines = trend_lines(ctx, plugin, std::slice::from_ref(brand), period, None, true).await?;
+    Ok(lines
+        .into_iter()
+        .next()
+        .map(|l| l.points)
+        .unwrap_or_default())
 }
 
 /// The chart's lines from the stored values they are drawn from: what the chart renderer is

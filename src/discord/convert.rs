@@ -6,7 +6,7 @@ use serenity::all::{
     CreateAllowedMentions, CreateAttachment, CreateCommand, CreateCommandOption, CreateEmbed,
     CreateEmbedFooter, CreateInteractionResponseFollowup, CreateInteractionResponseMessage,
     CreateMessage, EditAttachments, EditInteractionResponse, InteractionContext, Nonce,
-    Permissions,
+    Permissions, RoleId,
 };
 
 use crate::command::{CommandSpec, Embed, File, Invocation, Kind, OptionSpec, Reply, Value};
@@ -42,6 +42,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
         Kind::Boolean => CommandOptionType::Boolean,
         Kind::Attachment => CommandOptionType::Attachment,
         Kind::Channel => CommandOptionType::Channel,
+        Kind::Role => CommandOptionType::Role,
         Kind::Text { .. } | Kind::Name | Kind::Choice(_) | Kind::Date => CommandOptionType::String,
     };
     let mut option = CreateCommandOption::new(kind, spec.name, spec.description)
@@ -63,7 +64,7 @@ fn create_option(spec: &OptionSpec) -> CreateCommandOption {
             }
         }
         Kind::Channel => option = option.channel_types(vec![ChannelType::Text]),
-        Kind::Boolean | Kind::Attachment => {}
+        Kind::Boolean | Kind::Attachment | Kind::Role => {}
     }
     option
 }
@@ -89,6 +90,7 @@ pub async fn invocation(interaction: &CommandInteraction) -> Result<Invocation, 
             CommandDataOptionValue::Boolean(b) => Value::Boolean(*b),
             CommandDataOptionValue::String(text) => Value::Text(text.clone()),
             CommandDataOptionValue::Channel(id) => Value::Text(id.get().to_string()),
+            CommandDataOptionValue::Role(id) => Value::Text(id.get().to_string()),
             CommandDataOptionValue::Attachment(id) => {
                 let attachment =
                     interaction
@@ -227,10 +229,16 @@ pub fn followup(reply: &Reply) -> CreateInteractionResponseFollowup {
         .ephemeral(reply.ephemeral)
 }
 
-/// A reply as a message posted to a channel (digests), carrying a nonce Discord enforces.
-pub fn channel_message(reply: &Reply, nonce: String) -> CreateMessage {
-    message!(CreateMessage::new(), reply)
+/// A reply as a message posted to a channel (digests, alerts), carrying a nonce Discord
+/// enforces. `ping_role` is the one role the message may ping (an alert rule's); without it the
+/// message pings nobody.
+pub fn channel_message(reply: &Reply, nonce: String, ping_role: Option<u64>) -> CreateMessage {
+    let mut message = message!(CreateMessage::new(), reply)
         .add_files(attachments(reply))
         .nonce(Nonce::String(nonce))
-        .enforce_nonce(true)
+        .enforce_nonce(true);
+    if let Some(role) = ping_role.filter(|r| *r > 0) {
+        message = message.allowed_mentions(no_mentions().roles(vec![RoleId::new(role)]));
+    }
+    message
 }

@@ -336,7 +336,9 @@ pub fn channel_poster(http: Arc<Http>) -> Post {
                 } else {
                     format!("{}-{i}", outgoing.nonce)
                 };
-                let builder = convert::channel_message(message, nonce);
+                // Only the first message carries the role's mention.
+                let role = outgoing.ping_role.filter(|_| i == 0);
+                let builder = convert::channel_message(message, nonce, role);
                 if let Err(err) =
                     with_retries(|| channel.send_message(&http, builder.clone())).await
                 {

@@ -11,6 +11,8 @@
 //! - `schedules.rs`: digest schedules and their runs, claimed exactly once ([`Schedules`]).
 //! - `tracking.rs`: tracked accounts, their polls claimed exactly once, and the posts collected
 //!   from them ([`Tracking`]).
+//! - `alerts.rs`: alert rules, goals, and the events each posts, claimed exactly once
+//!   ([`Alerts`]).
 //! - `transfer.rs`: every row of every table out and in, for `migrate-data` and backups
 //!   ([`Transfer`]).
 //! - `sqlite.rs`, `postgres.rs`: opening each backend, what only it has (backup, integrity
@@ -32,6 +34,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use crate::error::{Error, Result};
 use crate::settings::{Backend, DatabaseSettings};
 
+mod alerts;
 mod brands;
 mod imports;
 mod postgres;
@@ -41,6 +44,7 @@ mod sqlite;
 mod tracking;
 mod transfer;
 
+pub use alerts::{AlertRule, Alerts, EventClaim, EventKey, Goal, NewAlert, NewGoal};
 pub use brands::{Brand, BrandListing, Brands};
 pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
@@ -53,18 +57,19 @@ pub use tracking::{
     COLLECTED_SERIES, CollectedPost, NewTracked, PollWrite, PostRow, Tracked, Tracking,
 };
 pub use transfer::{
-    BrandRow, CollectedPostRow, Counts, Dump, LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow,
-    SnapshotRow, TrackedRow, Transfer, describe,
+    AlertEventRow, AlertRuleRow, BrandRow, CollectedPostRow, Counts, Dump, GoalEventRow, GoalRow,
+    LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow, TrackedRow, Transfer,
+    describe,
 };
 
 /// Everything metricord stores, by concern; one implementation per backend.
 pub trait Database:
-    Brands + Snapshots + Imports + Schedules + Tracking + Transfer + Maintenance
+    Brands + Snapshots + Imports + Schedules + Tracking + Alerts + Transfer + Maintenance
 {
 }
 
-impl<T: Brands + Snapshots + Imports + Schedules + Tracking + Transfer + Maintenance> Database
-    for T
+impl<T: Brands + Snapshots + Imports + Schedules + Tracking + Alerts + Transfer + Maintenance>
+    Database for T
 {
 }
 

@@ -35,12 +35,17 @@ impl std::fmt::Debug for Postgres {
 const IMPORT_BATCH: usize = 10_000;
 
 /// A database's soundness beyond what the server checks itself: rows tied to another server's
-/// brand or landscape, which the schema cannot forbid.
+/// brand or landscape (snapshots, memberships, alert rules, goals), which the schema cannot
+/// forbid.
 const CROSS_GUILD_ROWS: &str = "SELECT
     (SELECT COUNT(*) FROM snapshots s JOIN brands b ON b.id = s.brand_id
       WHERE b.guild_id <> s.guild_id)
   + (SELECT COUNT(*) FROM landscape_brands lb JOIN brands b ON b.id = lb.brand_id
-      JOIN landscapes l ON l.id = lb.landscape_id WHERE b.guild_id <> l.guild_id)";
+      JOIN landscapes l ON l.id = lb.landscape_id WHERE b.guild_id <> l.guild_id)
+  + (SELECT COUNT(*) FROM alert_rules r JOIN brands b ON b.id = r.brand_id
+      WHERE b.guild_id <> r.guild_id)
+  + (SELECT COUNT(*) FROM goals g JOIN brands b ON b.id = g.brand_id
+      WHERE b.guild_id <> g.guild_id)";
 
 impl Postgres {
     /// Connects to the database `settings.url` names (it must exist) and applies the
@@ -140,7 +145,8 @@ impl Postgres {
     }
 
     /// After rows were copied in with their ids: move each id sequence past the largest, so
-    /// that the next brand, landscape, schedule or tracked account does not collide with a copied one.
+    /// that the next brand, landscape, schedule, tracked account, alert rule or goal does not
+    /// collide with a copied one.
     pub(super) async fn after_copy(tx: &mut Transaction<'static, Db>) -> Result<()> {
         for sql in [
             "SELECT setval(pg_get_serial_sequence('brands', 'id'),
@@ -151,6 +157,10 @@ impl Postgres {
                  (SELECT COALESCE(MAX(id), 0) + 1 FROM digest_schedules), false)",
             "SELECT setval(pg_get_serial_sequence('tracked_accounts', 'id'),
                  (SELECT COALESCE(MAX(id), 0) + 1 FROM tracked_accounts), false)",
+            "SELECT setval(pg_get_serial_sequence('alert_rules', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM alert_rules), false)",
+            "SELECT setval(pg_get_serial_sequence('goals', 'id'),
+                 (SELECT COALESCE(MAX(id), 0) + 1 FROM goals), false)",
         ] {
             sqlx::query(sql).execute(&mut **tx).await?;
         }

@@ -13,7 +13,7 @@ use sqlx::QueryBuilder;
 use super::{Dialects, Postgres, Sqlite, for_each_backend};
 use crate::error::{Error, Result};
 
-/// Rows per insert statement: 10 columns each keeps a statement under SQLite's 32,766
+/// Rows per insert statement: up to 14 columns each keeps a statement under SQLite's 32,766
 /// parameters and PostgreSQL's 65,535.
 const BATCH: usize = 1_000;
 
@@ -28,6 +28,10 @@ pub struct Dump {
     pub digest_runs: Vec<RunRow>,
     pub tracked_accounts: Vec<TrackedRow>,
     pub collected_posts: Vec<CollectedPostRow>,
+    pub alert_rules: Vec<AlertRuleRow>,
+    pub alert_events: Vec<AlertEventRow>,
+    pub goals: Vec<GoalRow>,
+    pub goal_events: Vec<GoalEventRow>,
     /// The rows of each table in each guild, counted in the same snapshot.
     pub counts: Counts,
 }
@@ -153,6 +157,57 @@ pub struct CollectedPostRow {
     pub last_seen: i64,
 }
 
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AlertRuleRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub brand_id: i64,
+    pub channel_id: i64,
+    pub metric: String,
+    pub kind: String,
+    pub direction: String,
+    pub level: f64,
+    pub role_id: Option<i64>,
+    pub cooldown_hours: i64,
+    pub created_by: i64,
+    pub created_at: i64,
+    pub last_fired: Option<i64>,
+    pub failing: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AlertEventRow {
+    pub rule_id: i64,
+    pub day: NaiveDate,
+    pub state: String,
+    pub claimed_at: i64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct GoalRow {
+    pub id: i64,
+    pub guild_id: i64,
+    pub brand_id: i64,
+    pub channel_id: i64,
+    pub metric: String,
+    pub start_day: NaiveDate,
+    pub start_value: f64,
+    pub target: f64,
+    pub deadline: NaiveDate,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct GoalEventRow {
+    pub goal_id: i64,
+    pub kind: String,
+    pub state: String,
+    pub claimed_at: i64,
+    pub message: String,
+}
+
 /// Whole databases out and in.
 #[async_trait::async_trait]
 pub trait Transfer: Send + Sync {
@@ -178,7 +233,13 @@ const COUNTS: &str = "SELECT CAST('brands' AS TEXT), guild_id, COUNT(*) FROM bra
     UNION ALL SELECT CAST('tracked_accounts' AS TEXT), guild_id, COUNT(*) FROM tracked_accounts
         GROUP BY guild_id
     UNION ALL SELECT CAST('collected_posts' AS TEXT), guild_id, COUNT(*) FROM collected_posts
-        GROUP BY guild_id";
+        GROUP BY guild_id
+    UNION ALL SELECT CAST('alert_rules' AS TEXT), guild_id, COUNT(*) FROM alert_rules GROUP BY guild_id
+    UNION ALL SELECT CAST('alert_events' AS TEXT), r.guild_id, COUNT(*) FROM alert_events e
+        JOIN alert_rules r ON r.id = e.rule_id GROUP BY r.guild_id
+    UNION ALL SELECT CAST('goals' AS TEXT), guild_id, COUNT(*) FROM goals GROUP BY guild_id
+    UNION ALL SELECT CAST('goal_events' AS TEXT), g.guild_id, COUNT(*) FROM goal_events e
+        JOIN goals g ON g.id = e.goal_id GROUP BY g.guild_id";
 
 const TRACKED_COLUMNS: &str = "id, guild_id, brand_id, network, account, handle, display_name,
     link, followers, added_by, added_at, last_success, last_failure, failure, next_poll,
@@ -247,6 +308,31 @@ macro_rules! impl_transfer {
                     collected_posts: sqlx::query_as(sqlx::AssertSqlSafe(format!(
                         "SELECT {POST_COLUMNS} FROM collected_posts ORDER BY guild_id, network, post_id"
                     )))
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    alert_rules: sqlx::query_as(
+                        "SELECT id, guild_id, brand_id, channel_id, metric, kind, direction, level,
+                                role_id, cooldown_hours, created_by, created_at, last_fired, failing
+                         FROM alert_rules ORDER BY id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    alert_events: sqlx::query_as(
+                        "SELECT rule_id, day, state, claimed_at, message
+                         FROM alert_events ORDER BY rule_id, day",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    goals: sqlx::query_as(
+                        "SELECT id, guild_id, brand_id, channel_id, metric, start_day, start_value,
+                                target, deadline, created_by, created_at
+                         FROM goals ORDER BY id",
+                    )
+                    .fetch_all(&mut *tx)
+                    .await?,
+                    goal_events: sqlx::query_as(
+                        "SELECT goal_id, kind, state, claimed_at, message FROM goal_events ORDER BY goal_id",
+                    )
                     .fetch_all(&mut *tx)
                     .await?,
                     counts: counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?),
@@ -390,6 +476,76 @@ macro_rules! impl_transfer {
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
+                for chunk in dump.alert_rules.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO alert_rules (id, guild_id, brand_id, channel_id, metric, kind,
+                             direction, level, role_id, cooldown_hours, created_by, created_at,
+                             last_fired, failing) ",
+                    );
+                    insert.push_values(chunk, |mut row, r| {
+                        row.push_bind(r.id)
+                            .push_bind(r.guild_id)
+                            .push_bind(r.brand_id)
+                            .push_bind(r.channel_id)
+                            .push_bind(r.metric.clone())
+                            .push_bind(r.kind.clone())
+                            .push_bind(r.direction.clone())
+                            .push_bind(r.level)
+                            .push_bind(r.role_id)
+                            .push_bind(r.cooldown_hours)
+                            .push_bind(r.created_by)
+                            .push_bind(r.created_at)
+                            .push_bind(r.last_fired)
+                            .push_bind(r.failing.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.alert_events.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO alert_events (rule_id, day, state, claimed_at, message) ",
+                    );
+                    insert.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.rule_id)
+                            .push_bind(e.day)
+                            .push_bind(e.state.clone())
+                            .push_bind(e.claimed_at)
+                            .push_bind(e.message.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.goals.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO goals (id, guild_id, brand_id, channel_id, metric, start_day,
+                             start_value, target, deadline, created_by, created_at) ",
+                    );
+                    insert.push_values(chunk, |mut row, g| {
+                        row.push_bind(g.id)
+                            .push_bind(g.guild_id)
+                            .push_bind(g.brand_id)
+                            .push_bind(g.channel_id)
+                            .push_bind(g.metric.clone())
+                            .push_bind(g.start_day)
+                            .push_bind(g.start_value)
+                            .push_bind(g.target)
+                            .push_bind(g.deadline)
+                            .push_bind(g.created_by)
+                            .push_bind(g.created_at);
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
+                for chunk in dump.goal_events.chunks(BATCH) {
+                    let mut insert = QueryBuilder::<$db>::new(
+                        "INSERT INTO goal_events (goal_id, kind, state, claimed_at, message) ",
+                    );
+                    insert.push_values(chunk, |mut row, e| {
+                        row.push_bind(e.goal_id)
+                            .push_bind(e.kind.clone())
+                            .push_bind(e.state.clone())
+                            .push_bind(e.claimed_at)
+                            .push_bind(e.message.clone());
+                    });
+                    insert.build().execute(&mut *tx).await?;
+                }
                 Self::after_copy(&mut tx).await?;
                 let counts = counts(sqlx::query_as(COUNTS).fetch_all(&mut *tx).await?);
                 check_counts(dump, &counts)?;
@@ -427,6 +583,10 @@ fn check_counts(dump: &Dump, counts: &Counts) -> Result<()> {
         ("digest_runs", dump.digest_runs.len()),
         ("tracked_accounts", dump.tracked_accounts.len()),
         ("collected_posts", dump.collected_posts.len()),
+        ("alert_rules", dump.alert_rules.len()),
+        ("alert_events", dump.alert_events.len()),
+        ("goals", dump.goals.len()),
+        ("goal_events", dump.goal_events.len()),
     ] {
         if total(table, &dump.counts) != rows as i64 || total(table, counts) != rows as i64 {
             return Err(Error::CountMismatch {

@@ -2,6 +2,7 @@
 //! every one of them linked serenity, sqlx and plotters again. One binary links them once.
 //!
 //! - `console`: the built binary driven through its console, the way an operator does.
+//! - `alerts`: alert rules and goals judged over days of hand-set time, posted to the fake Discord.
 //! - `analysis`: questions over stored data (reports, comparisons, trends, imports, exports).
 //! - `digest`: scheduled digests over weeks of hand-set time, posted to the fake Discord.
 //! - `discord`: the real serenity client against the fake Discord in `support/`.
@@ -20,6 +21,7 @@
 //! `NAME::on_postgres`): set `METRICORD_TEST_POSTGRES_URL` to a server's URL for the second, see
 //! `support`.
 
+mod alerts;
 mod analysis;
 mod bench;
 mod collect;

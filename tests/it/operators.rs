@@ -23,7 +23,7 @@ fn metricord(args: &[&str]) -> (String, String, i32) {
 }
 
 /// Two servers' worth of everything a database holds: brands, landscapes, snapshots logged and
-/// imported, replaced values, digest schedules.
+/// imported, replaced values, digest schedules, alert rules and goals.
 fn seed(db: &TestDb) {
     for guild in ["5", "6"] {
         let (out, err, status) = db.console(
@@ -34,7 +34,11 @@ fn seed(db: &TestDb) {
                  /ctr clicks:20 impressions:100 brand:Acme platform:x date:2026-11-01\n\
                  /ctr clicks:25 impressions:120 brand:Acme platform:x date:2026-11-01\n\
                  /mentions mentions:{guild}00 brand:Rival platform:instagram date:2026-11-02\n\
-                 /digest schedule channel:12{guild}\n"
+                 /digest schedule channel:12{guild}\n\
+                 /ctr clicks:5 impressions:100 brand:Acme platform:x\n\
+                 /mentions mentions:10 brand:Rival platform:x\n\
+                 /alert add brand:Rival metric:mentions channel:12{guild} kind:threshold value:50\n\
+                 /goal set brand:Acme metric:ctr target:40 by:2100-01-01 channel:12{guild}\n"
             ),
         );
         assert_eq!(status, 0, "{out}{err}");
@@ -107,11 +111,18 @@ async fn migrate_and_compare(from: &TestDb, to: &TestDb) {
     assert_eq!(status, 0, "{out}{err}");
     // The poll stored followers, posts, applause, conversation and engagements: 5 more values.
     assert!(
-        out.contains("Copied 4 brands, 1 collected_posts, 2 digest_schedules, 4 landscape_brands, 2 landscapes, 11 snapshots, 1 tracked_accounts of 2 servers"),
+        out.contains("Copied 2 alert_rules, 4 brands, 1 collected_posts, 2 digest_schedules, 2 goals, 4 landscape_brands, 2 landscapes, 17 snapshots, 1 tracked_accounts of 2 servers"),
         "{out}"
     );
     let source = dump(from).await;
-    assert_eq!(source.brands.len(), 4);
+    assert_eq!(
+        (
+            source.brands.len(),
+            source.alert_rules.len(),
+            source.goals.len()
+        ),
+        (4, 2, 2)
+    );
     assert_eq!(source.tracked_accounts[0].followers, Some(900));
     assert_eq!(source.collected_posts.len(), 1);
     assert_eq!(source, dump(to).await, "the copy differs from its source");

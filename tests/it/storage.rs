@@ -258,7 +258,14 @@ async fn four_processes_starting_at_once_migrate_a_new_postgresql_database_once(
             .unwrap();
     assert_eq!(
         applied,
-        [(1, true), (2, true), (3, true), (4, true), (5, true)],
+        [
+            (1, true),
+            (2, true),
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, true)
+        ],
         "one set of migrations"
     );
     conn.close().await.unwrap();
