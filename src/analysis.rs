@@ -66,7 +66,7 @@ pub fn commands(registry: &Registry) -> [Command; 3] {
         Command::new(
             CommandSpec {
                 name: "compare",
-                description: "Rank a landscape's brands on one metric, with the landscape average",
+                description: "Rank a landscape's brands on one metric, with the competitor average",
                 options: vec![
                     metric_option(registry),
                     OptionSpec::landscape("The brands to compare (default: every brand)"),
@@ -80,7 +80,7 @@ pub fn commands(registry: &Registry) -> [Command; 3] {
         Command::new(
             CommandSpec {
                 name: "benchmark",
-                description: "A brand against industry benchmarks and its landscape's average",
+                description: "A brand against industry benchmarks and its competitor average",
                 options: vec![
                     metric_option(registry),
                     platform_option(),
@@ -200,12 +200,12 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     ranked.sort_by(|a, b| b.1.value.total_cmp(&a.1.value));
-    let average = ranked.iter().map(|(_, s)| s.value).sum::<f64>() / ranked.len() as f64;
+    let average = competitor_average(ranked.iter().map(|(b, s)| (*b, s.value)));
     let total: f64 = ranked.iter().map(|(_, s)| s.value).sum();
     let mut lines = Vec::new();
     for (i, (brand, summary)) in ranked.iter().enumerate() {
         let mut line = format!(
-            "**{}. {}**{} — {} · {} vs average",
+            "**{}. {}**{} — {}",
             i + 1,
             brand.name,
             if brand.competitor {
@@ -214,8 +214,13 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 ""
             },
             summary.text,
-            gap_text(summary.unit, summary.value - average)
         );
+        if let Some((average, _)) = average {
+            line.push_str(&format!(
+                " · {} vs {COMPETITOR_AVERAGE}",
+                gap_text(summary.unit, summary.value - average)
+            ));
+        }
         if summary.unit == Unit::Count && total > 0.0 {
             line.push_str(&format!(
                 " · {} of the total",
@@ -244,12 +249,18 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         title: heading(plugin.label(), &scope, options.text("platform")),
         description: lines.join("\n"),
         fields: vec![Field::new(
-            "Average",
-            format!(
-                "{} over {} with data",
-                format_value(ranked[0].1.unit, average),
-                brands_count(ranked.len())
-            ),
+            "Competitor average",
+            match average {
+                Some((average, n)) => format!(
+                    "{} over {} with data (our brands are not in it)",
+                    format_value(ranked[0].1.unit, average),
+                    plural(n, "competitor", "competitors")
+                ),
+                None => {
+                    "None: no competitor has data here (`/brand add competitor:true` marks one)."
+                        .to_string()
+                }
+            },
         )],
         footer: Some(if ranked[0].1.interval.is_some() {
             format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
@@ -343,6 +354,7 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         let peer_values: Vec<f64> = peers
             .iter()
+            .filter(|p| p.competitor)
             .filter_map(|p| {
                 rows.get(&(p.id, platform.clone()))
                     .and_then(|t| plugin.summarize(t))
@@ -352,9 +364,9 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         if !peer_values.is_empty() {
             let average = peer_values.iter().sum::<f64>() / peer_values.len() as f64;
             lines.push(format!(
-                "Landscape: average {} over {} ({} vs average)",
+                "Competitors: {COMPETITOR_AVERAGE} {} over {} ({} vs {COMPETITOR_AVERAGE})",
                 format_value(own.unit, average),
-                brands_count(peer_values.len()),
+                plural(peer_values.len(), "competitor", "competitors"),
                 gap_text(own.unit, own.value - average)
             ));
         }
@@ -533,12 +545,25 @@ pub fn heading(what: &str, scope: &str, platform: Option<&str>) -> String {
     }
 }
 
-fn brands_count(n: usize) -> String {
-    if n == 1 {
-        "1 brand".to_string()
-    } else {
-        format!("{n} brands")
-    }
+/// The one average every view compares with, named so in every reply.
+pub const COMPETITOR_AVERAGE: &str = "competitor average";
+
+/// The mean of the competitors' values, with how many there are: the brands marked competitor,
+/// never our own, so a brand is not held against an average it pulls up itself. `None`
+/// without a competitor.
+pub fn competitor_average<'a>(
+    values: impl Iterator<Item = (&'a Brand, f64)>,
+) -> Option<(f64, usize)> {
+    let theirs: Vec<f64> = values
+        .filter(|(b, _)| b.competitor)
+        .map(|(_, v)| v)
+        .collect();
+    (!theirs.is_empty()).then(|| {
+        (
+            theirs.iter().sum::<f64>() / theirs.len() as f64,
+            theirs.len(),
+        )
+    })
 }
 
 /// The change of a value with no data the period before; [`new_note`] explains it once per

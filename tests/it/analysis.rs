@@ -26,7 +26,9 @@ async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first
     let big = out.find("2. Big Co (competitor) — 2.54%").expect(&out);
     assert!(small < big);
     assert!(
-        out.contains("Average: 3.01% over 2 brands with data"),
+        out.contains(
+            "Competitor average: 2.54% over 1 competitor with data (our brands are not in it)"
+        ),
         "{out}"
     );
     assert!(!out.contains("within the noise"), "{out}");
@@ -41,9 +43,12 @@ async fn compare_says_when_two_rates_are_within_the_noise(db: TestDb) {
          /compare metric:ctr period:2026-11-01..2026-11-01\n",
     );
     assert!(
-        out.contains(
-            "1. A — 20.0% (95% CI 13.3-28.9%, n=100) · +1.00 pts vs average · within the noise of B"
-        ),
+        out.contains("1. A — 20.0% (95% CI 13.3-28.9%, n=100) · within the noise of B"),
+        "{out}"
+    );
+    // Neither is a competitor: there is no competitor average to hold them against.
+    assert!(
+        out.contains("Competitor average: None: no competitor has data here"),
         "{out}"
     );
 }
@@ -739,4 +744,28 @@ async fn filtered_views_name_their_platform_in_the_title(db: TestDb) {
     ] {
         assert!(out.contains(title), "{title}: {out}");
     }
+}
+
+on_both_backends!(#[tokio::test] async fn benchmark_and_compare_share_one_competitor_average_without_our_brands);
+async fn benchmark_and_compare_share_one_competitor_average_without_our_brands(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /brand add name:Sister landscape:coffee\n\
+         /brand add name:Rival landscape:coffee competitor:true\n\
+         /ctr clicks:10 impressions:1000 brand:Acme platform:x date:2026-11-01\n\
+         /ctr clicks:90 impressions:1000 brand:Sister platform:x date:2026-11-01\n\
+         /ctr clicks:30 impressions:1000 brand:Rival platform:x date:2026-11-01\n\
+         /benchmark metric:ctr brand:Acme period:2026-11-01..2026-11-01\n\
+         /compare metric:ctr landscape:coffee period:2026-11-01..2026-11-01\n",
+    );
+    // Sister, ours, is left out: the average is Rival's 3.00%, in both views.
+    assert!(
+        out.contains("Competitors: competitor average 3.00% over 1 competitor (-2.00 pts vs competitor average)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Competitor average: 3.00% over 1 competitor with data"),
+        "{out}"
+    );
 }
