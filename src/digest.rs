@@ -11,8 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::analysis::{
-    COMPETITOR_AVERAGE, NEW, benchmark_value, breakdown, change_text, format_value, gap_text,
-    new_note,
+    COMPETITOR_AVERAGE, NEW, benchmark_value, change_text, format_value, gap_text, new_note,
 };
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
@@ -22,6 +21,7 @@ use crate::period::Period;
 use crate::plugin::{Plugin, Summary, Unit};
 use crate::services::{Context, Services};
 use crate::storage::Brand;
+use crate::totals::breakdown;
 use crate::trend::trend_lines;
 
 /// Lines in the "what stood out" list.

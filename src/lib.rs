@@ -15,7 +15,8 @@
 //!   nothing itself.
 //! - Features, each exporting its commands paired with their handlers: [`metrics`] (a command
 //!   per metric plugin, storing snapshots), [`brands`] (brands and landscapes), [`analysis`]
-//!   (reports, comparisons, benchmarks), [`trend`] (charts over time), [`import`] (CSV in and
+//!   (reports, comparisons, benchmarks; on [`totals`], brands' totals per platform and across
+//!   them), [`trend`] (charts over time), [`import`] (CSV in and
 //!   out), [`scheduler`] (digest schedules and the worker that posts them) and [`digest`] (what a
 //!   digest says).
 //! - [`services`]: what the features share (storage, plugins, settings, benchmarks, clock, the
@@ -69,4 +70,5 @@ pub mod scheduler;
 pub mod services;
 pub mod settings;
 pub mod storage;
+pub mod totals;
 pub mod trend;

@@ -769,3 +769,32 @@ async fn benchmark_and_compare_share_one_competitor_average_without_our_brands(d
         "{out}"
     );
 }
+
+on_both_backends!(#[tokio::test] async fn compare_audience_shows_growth_beside_size_and_ranks_by_growth_on_request);
+async fn compare_audience_shows_growth_beside_size_and_ranks_by_growth_on_request(db: TestDb) {
+    // Big grows 1% (100,000 to 101,000), Small 50% (10,000 to 15,000).
+    let (out, _, _) = db.console(
+        &[],
+        "/audience followers:100000 brand:Big platform:x date:2026-10-25\n\
+         /audience followers:101000 brand:Big platform:x date:2026-11-05\n\
+         /audience followers:10000 brand:Small platform:x date:2026-10-25\n\
+         /audience followers:15000 brand:Small platform:x date:2026-11-05\n\
+         /compare metric:audience period:2026-11-01..2026-11-10\n\
+         /compare metric:audience period:2026-11-01..2026-11-10 rank:growth\n",
+    );
+    let (by_size, by_growth) = out.split_at(out.rfind("Audience").expect(&out));
+    assert!(
+        by_size.contains("1. Big — 101,000 · +1,000 (+1.00%) on the period before"),
+        "{out}"
+    );
+    assert!(
+        by_size.contains("2. Small — 15,000 · +5,000 (+50.0%) on the period before"),
+        "{out}"
+    );
+    assert!(by_growth.contains("1. Small — 15,000"), "{out}");
+    assert!(by_growth.contains("2. Big — 101,000"), "{out}");
+    assert!(
+        by_growth.contains("ranked by growth on 2026-10-22 to 2026-10-31"),
+        "{out}"
+    );
+}
