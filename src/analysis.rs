@@ -4,10 +4,8 @@
 //! Every question goes through the plugins: the storage layer aggregates each series every way
 //! a series can be aggregated, this module keeps the way each series' plugin declares (sum,
 //! last, largest), and the metric's plugin turns the totals into its value and words. So a new
-//! plugin appears in every question without a line changed here. Across platforms, a brand's
-//! totals are the sum of its platforms' totals (its audience is the sum of its followers on
-//! each platform), except a series aggregated by its largest day: that is the largest day of
-//! the platforms' daily sums, a day that happened.
+//! plugin appears in every question without a line changed here. How totals add up across
+//! platforms is in [`crate::totals`].
 
 use std::collections::BTreeMap;
 
@@ -16,10 +14,11 @@ use crate::error::{Result, UserError};
 use crate::handler;
 use crate::numbers::{change, percent, plural, thousands};
 use crate::period::Period;
-use crate::plugin::{Aggregate, Plugin, Summary, Totals, Unit};
+use crate::plugin::{Plugin, Summary, Totals, Unit};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
-use crate::storage::{Aggregated, Brand};
+use crate::storage::Brand;
+use crate::totals::{breakdown, by_platform};
 use crate::tracking::freshness;
 
 /// The period a question covers when none is given.
@@ -67,12 +66,17 @@ pub fn commands(registry: &Registry) -> [Command; 3] {
         Command::new(
             CommandSpec {
                 name: "compare",
-                description: "Rank a landscape's brands on one metric, with the landscape average",
+                description: "Rank a landscape's brands on one metric, with the competitor average",
                 options: vec![
                     metric_option(registry),
                     OptionSpec::landscape("The brands to compare (default: every brand)"),
                     period_option(),
                     platform_option(),
+                    OptionSpec::new(
+                        "rank",
+                        "Rank by size (the default) or by growth on the period before",
+                        Kind::Choice(vec!["size", "growth"]),
+                    ),
                 ],
                 ..CommandSpec::default()
             },
@@ -81,7 +85,7 @@ pub fn commands(registry: &Registry) -> [Command; 3] {
         Command::new(
             CommandSpec {
                 name: "benchmark",
-                description: "A brand against industry benchmarks and its landscape's average",
+                description: "A brand against industry benchmarks and its competitor average",
                 options: vec![
                     metric_option(registry),
                     platform_option(),
@@ -188,13 +192,21 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let (scope, brands) = ctx.scope(options.text("landscape")).await?;
     let period = period(ctx, options)?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
-    let totals = breakdown(ctx, &ids, period, options.text("platform"), Some(plugin))
-        .await?
-        .brands;
+    let platform = options.text("platform");
+    let (totals, before) = tokio::try_join!(
+        breakdown(ctx, &ids, period, platform, Some(plugin)),
+        breakdown(ctx, &ids, period.previous(), platform, Some(plugin)),
+    )?;
+    let (totals, before) = (totals.brands, before.brands);
     let mut ranked: Vec<(&Brand, Summary)> = brands
         .iter()
         .filter_map(|b| Some((b, plugin.summarize(totals.get(&b.id)?)?)))
         .collect();
+    let before: BTreeMap<i64, Summary> = ranked
+        .iter()
+        .filter_map(|(b, _)| Some((b.id, plugin.summarize(before.get(&b.id)?)?)))
+        .collect();
+    let by_growth = options.text("rank") == Some("growth");
     if ranked.is_empty() {
         return Ok(Reply::text(format!(
             "No {} data for {scope} from {} to {}.",
@@ -204,12 +216,22 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         )));
     }
     ranked.sort_by(|a, b| b.1.value.total_cmp(&a.1.value));
-    let average = ranked.iter().map(|(_, s)| s.value).sum::<f64>() / ranked.len() as f64;
+    if by_growth {
+        // Brands without a figure the period before have no growth, and come last.
+        let growth = |id: i64, now: &Summary| {
+            before
+                .get(&id)
+                .filter(|b| b.value != 0.0)
+                .map_or(f64::NEG_INFINITY, |b| (now.value - b.value) / b.value.abs())
+        };
+        ranked.sort_by(|a, b| growth(b.0.id, &b.1).total_cmp(&growth(a.0.id, &a.1)));
+    }
+    let average = competitor_average(ranked.iter().map(|(b, s)| (*b, s.value)));
     let total: f64 = ranked.iter().map(|(_, s)| s.value).sum();
     let mut lines = Vec::new();
     for (i, (brand, summary)) in ranked.iter().enumerate() {
         let mut line = format!(
-            "**{}. {}**{} — {} · {} vs average",
+            "**{}. {}**{} — {}",
             i + 1,
             brand.name,
             if brand.competitor {
@@ -218,8 +240,23 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 ""
             },
             summary.text,
-            gap_text(summary.unit, summary.value - average)
         );
+        // Counts (an audience, mentions) grow: the growth stands beside the size.
+        if summary.unit == Unit::Count || by_growth {
+            match before.get(&brand.id) {
+                Some(earlier) => line.push_str(&format!(
+                    " · {} on the period before",
+                    change_text(Some(earlier), summary)
+                )),
+                None => line.push_str(&format!(" · {NEW}")),
+            }
+        }
+        if let Some((average, _)) = average {
+            line.push_str(&format!(
+                " · {} vs {COMPETITOR_AVERAGE}",
+                gap_text(summary.unit, summary.value - average)
+            ));
+        }
         if summary.unit == Unit::Count && total > 0.0 {
             line.push_str(&format!(
                 " · {} of the total",
@@ -248,20 +285,34 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         title: heading(plugin.label(), &scope, options.text("platform")),
         description: lines.join("\n"),
         fields: vec![Field::new(
-            "Average",
-            format!(
-                "{} over {} with data",
-                format_value(ranked[0].1.unit, average),
-                brands_count(ranked.len())
-            ),
+            "Competitor average",
+            match average {
+                Some((average, n)) => format!(
+                    "{} over {} with data (our brands are not in it)",
+                    format_value(ranked[0].1.unit, average),
+                    plural(n, "competitor", "competitors")
+                ),
+                None => {
+                    "None: no competitor has data here (`/brand add competitor:true` marks one)."
+                        .to_string()
+                }
+            },
         )],
         footer: Some(
             [
-                Some(if ranked[0].1.interval.is_some() {
-                    format!("{period}. Overlapping 95% intervals mean the gap may be noise.")
-                } else {
-                    format!("{period}.")
-                }),
+                Some(format!(
+                    "{period}{}.{}",
+                    if by_growth {
+                        format!(", ranked by growth on {}", period.previous())
+                    } else {
+                        String::new()
+                    },
+                    if ranked[0].1.interval.is_some() {
+                        " Overlapping 95% intervals mean the gap may be noise."
+                    } else {
+                        ""
+                    }
+                )),
                 freshness::summary(ctx, &ids, options.text("platform")).await?,
             ]
             .into_iter()
@@ -356,6 +407,7 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         let peer_values: Vec<f64> = peers
             .iter()
+            .filter(|p| p.competitor)
             .filter_map(|p| {
                 rows.get(&(p.id, platform.clone()))
                     .and_then(|t| plugin.summarize(t))
@@ -365,9 +417,9 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         if !peer_values.is_empty() {
             let average = peer_values.iter().sum::<f64>() / peer_values.len() as f64;
             lines.push(format!(
-                "Landscape: average {} over {} ({} vs average)",
+                "Competitors: {COMPETITOR_AVERAGE} {} over {} ({} vs {COMPETITOR_AVERAGE})",
                 format_value(own.unit, average),
-                brands_count(peer_values.len()),
+                plural(peer_values.len(), "competitor", "competitors"),
                 gap_text(own.unit, own.value - average)
             ));
         }
@@ -418,124 +470,6 @@ pub fn period(ctx: &Context<'_>, options: &Options) -> Result<Period> {
     })
 }
 
-/// Brands' totals over a period, per platform and across platforms.
-#[derive(Debug, Default)]
-pub struct Breakdown {
-    pub platforms: BTreeMap<(i64, String), Totals>,
-    pub brands: BTreeMap<i64, Totals>,
-}
-
-/// Each brand's totals over `period`, on each platform (or only `platform`) and across them: of
-/// every series, or only of `plugin`'s.
-pub async fn breakdown(
-    ctx: &Context<'_>,
-    brands: &[i64],
-    period: Period,
-    platform: Option<&str>,
-    plugin: Option<&dyn Plugin>,
-) -> Result<Breakdown> {
-    let mut peaked: Vec<&str> = match plugin {
-        Some(plugin) => plugin.series().to_vec(),
-        None => ctx
-            .registry
-            .plugins()
-            .flat_map(|p| p.series().iter().copied())
-            .collect(),
-    }
-    .into_iter()
-    .filter(|s| s.aggregate == Aggregate::Max)
-    .map(|s| s.name)
-    .collect();
-    peaked.sort_unstable();
-    peaked.dedup();
-    let peaks = async {
-        if peaked.is_empty() {
-            return Ok(Vec::new());
-        }
-        ctx.store
-            .peaks(ctx.guild_id, brands, period, platform, &peaked)
-            .await
-    };
-    let (platforms, peaks) =
-        tokio::try_join!(by_platform(ctx, brands, period, platform, plugin), peaks)?;
-    let brands = across(ctx.registry, &platforms, peaks);
-    Ok(Breakdown { platforms, brands })
-}
-
-/// Each brand's totals on each platform over `period`: of every series, or only of
-/// `plugin`'s.
-pub async fn by_platform(
-    ctx: &Context<'_>,
-    brands: &[i64],
-    period: Period,
-    platform: Option<&str>,
-    plugin: Option<&dyn Plugin>,
-) -> Result<BTreeMap<(i64, String), Totals>> {
-    let series: Option<Vec<&str>> = plugin.map(|p| p.series().iter().map(|s| s.name).collect());
-    let rows = ctx
-        .store
-        .aggregate(ctx.guild_id, brands, period, platform, series.as_deref())
-        .await?;
-    Ok(totals(ctx.registry, rows))
-}
-
-/// Folds aggregated rows into totals per brand and platform, keeping for each series the
-/// aggregate its plugin declares.
-pub fn totals(registry: &Registry, rows: Vec<Aggregated>) -> BTreeMap<(i64, String), Totals> {
-    let mut out: BTreeMap<(i64, String), Totals> = BTreeMap::new();
-    for row in rows {
-        let Some(series) = registry.series(&row.series) else {
-            continue;
-        };
-        let value = match series.aggregate {
-            Aggregate::Sum => row.sum,
-            Aggregate::Max => row.max,
-            Aggregate::Last => row.last,
-        };
-        out.entry((row.brand_id, row.platform))
-            .or_default()
-            .insert(series.name, value, row.days);
-    }
-    out
-}
-
-/// Each brand's totals across its platforms: the sum of its platforms' totals, except for a
-/// series aggregated by its largest day, whose value is its largest daily sum over platforms
-/// (`peaks`, as [`crate::storage::Snapshots::peaks`] gives them): each platform's best day
-/// may fall on a different day, and their sum is a day that never happened.
-pub fn across(
-    registry: &Registry,
-    by_platform: &BTreeMap<(i64, String), Totals>,
-    peaks: Vec<(i64, String, i64)>,
-) -> BTreeMap<i64, Totals> {
-    let mut parts: BTreeMap<i64, Vec<&Totals>> = BTreeMap::new();
-    for ((brand, _), totals) in by_platform {
-        parts.entry(*brand).or_default().push(totals);
-    }
-    let mut out: BTreeMap<i64, Totals> = parts
-        .into_iter()
-        .map(|(brand, parts)| (brand, sum_totals(parts.into_iter())))
-        .collect();
-    for (brand, series, peak) in peaks {
-        let (Some(rule), Some(totals)) = (registry.series(&series), out.get_mut(&brand)) else {
-            continue;
-        };
-        if rule.aggregate == Aggregate::Max {
-            let days = totals.days(rule.name).unwrap_or(0);
-            totals.insert(rule.name, peak, days);
-        }
-    }
-    out
-}
-
-pub fn sum_totals<'a>(parts: impl Iterator<Item = &'a Totals>) -> Totals {
-    let mut sum = Totals::default();
-    for part in parts {
-        sum.add(part);
-    }
-    sum
-}
-
 /// A reply's title: what it shows, whose numbers, and the platform when narrowed to one, so a
 /// filtered view is never titled as if it covered every platform. The period is in each
 /// reply's description or footer.
@@ -546,12 +480,25 @@ pub fn heading(what: &str, scope: &str, platform: Option<&str>) -> String {
     }
 }
 
-fn brands_count(n: usize) -> String {
-    if n == 1 {
-        "1 brand".to_string()
-    } else {
-        format!("{n} brands")
-    }
+/// The one average every view compares with, named so in every reply.
+pub const COMPETITOR_AVERAGE: &str = "competitor average";
+
+/// The mean of the competitors' values, with how many there are: the brands marked competitor,
+/// never our own, so a brand is not held against an average it pulls up itself. `None`
+/// without a competitor.
+pub fn competitor_average<'a>(
+    values: impl Iterator<Item = (&'a Brand, f64)>,
+) -> Option<(f64, usize)> {
+    let theirs: Vec<f64> = values
+        .filter(|(b, _)| b.competitor)
+        .map(|(_, v)| v)
+        .collect();
+    (!theirs.is_empty()).then(|| {
+        (
+            theirs.iter().sum::<f64>() / theirs.len() as f64,
+            theirs.len(),
+        )
+    })
 }
 
 /// The change of a value with no data the period before; [`new_note`] explains it once per
@@ -614,29 +561,6 @@ mod tests {
         assert!(overlaps(&a, &summary(3.4, Some((3.2, 3.6)))));
         assert!(!overlaps(&a, &summary(4.0, Some((3.6, 4.4)))));
         assert!(!overlaps(&a, &summary(3.0, None)));
-    }
-
-    #[test]
-    fn a_largest_day_across_platforms_is_the_largest_daily_sum_and_other_series_add_up() {
-        let names: Vec<String> = crate::plugins::names()
-            .iter()
-            .map(|n| n.to_string())
-            .collect();
-        let registry = Registry::new(&names);
-        let mut x = Totals::default();
-        x.insert("reach", 100, 2);
-        x.insert("followers", 1_000, 2);
-        let mut instagram = Totals::default();
-        instagram.insert("reach", 300, 2);
-        instagram.insert("followers", 3_000, 1);
-        let platforms = BTreeMap::from([
-            ((1, "x".to_string()), x),
-            ((1, "instagram".to_string()), instagram),
-        ]);
-        let brands = across(&registry, &platforms, vec![(1, "reach".to_string(), 350)]);
-        assert_eq!(brands[&1].get("reach"), Some(350));
-        assert_eq!(brands[&1].get("followers"), Some(4_000));
-        assert_eq!(brands[&1].days("reach"), Some(2));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::analysis::{
-    NEW, benchmark_value, breakdown, change_text, format_value, gap_text, new_note,
+    COMPETITOR_AVERAGE, NEW, benchmark_value, change_text, format_value, gap_text, new_note,
 };
 use crate::chart;
 use crate::command::{Embed, Field, File, Reply};
@@ -21,6 +21,7 @@ use crate::period::Period;
 use crate::plugin::{Plugin, Summary, Unit};
 use crate::services::{Context, Services};
 use crate::storage::Brand;
+use crate::totals::breakdown;
 use crate::tracking::freshness;
 use crate::trend::trend_lines;
 
@@ -90,7 +91,6 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         })
         .filter(|s| !s.now.is_empty())
         .collect();
-    let all: Vec<&Brand> = brands.iter().collect();
     let competitors: Vec<&Brand> = brands.iter().filter(|b| b.competitor).collect();
 
     let mut embeds = vec![Embed {
@@ -106,7 +106,7 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         }
         let mut fields: Vec<Field> = standings
             .iter()
-            .filter_map(|s| brand_field(ctx, s, brand, &all, &now_platforms))
+            .filter_map(|s| brand_field(ctx, s, brand, &competitors, &now_platforms))
             .collect();
         if let Some(top) = freshness::top_post(ctx, brand.id, week).await? {
             fields.push(Field::new("Top post of the week", top));
@@ -200,12 +200,13 @@ fn summaries(
         .collect()
 }
 
-/// One metric's line for one brand: value, change, rank, gap to the average, benchmarks.
+/// One metric's line for one brand: value, change, rank, gap to the competitor average,
+/// benchmarks.
 fn brand_field(
     ctx: &Context<'_>,
     standing: &Standing<'_>,
     brand: &Brand,
-    all: &[&Brand],
+    competitors: &[&Brand],
     by_platform: &BTreeMap<(i64, String), crate::plugin::Totals>,
 ) -> Option<Field> {
     let now = standing.now.get(&brand.id)?;
@@ -213,13 +214,16 @@ fn brand_field(
         Some(before) => format!("{} · {} w/w", now.text, change_text(Some(before), now)),
         None => format!("{} · {NEW}", now.text),
     };
-    if let (Some((rank, of)), Some(average)) = (standing.rank(brand.id), standing.average(all))
+    if let Some((rank, of)) = standing.rank(brand.id)
         && of > 1
     {
-        line.push_str(&format!(
-            " · #{rank} of {of} · {} vs average",
-            gap_text(now.unit, now.value - average)
-        ));
+        line.push_str(&format!(" · #{rank} of {of}"));
+        if let Some(average) = standing.average(competitors) {
+            line.push_str(&format!(
+                " · {} vs {COMPETITOR_AVERAGE}",
+                gap_text(now.unit, now.value - average)
+            ));
+        }
     }
     if !now.parts.is_empty() {
         let parts: Vec<String> = now

@@ -15,12 +15,13 @@
 //!   nothing itself.
 //! - Features, each exporting its commands paired with their handlers: [`metrics`] (a command
 //!   per metric plugin, storing snapshots), [`brands`] (brands and landscapes), [`analysis`]
-//!   (reports, comparisons, benchmarks), [`trend`] (charts over time), [`import`] (CSV in and
-//!   out), [`tracking`] (accounts whose public numbers are collected, their polls, and how
-//!   fresh collected figures are), [`scheduler`] (digest schedules and the worker that posts
-//!   them, runs the collection rounds and looks at alerts and goals), [`digest`] (what a digest
-//!   says), [`alerts`] (rules that tell a channel when a metric spikes, dips or crosses a value)
-//!   and [`goals`] (targets and their pace).
+//!   (reports, comparisons, benchmarks; on [`totals`], brands' totals per platform and across
+//!   them), [`trend`] (charts over time), [`import`] (CSV in and out), [`tracking`] (accounts
+//!   whose public numbers are collected, their polls, and how fresh collected figures are),
+//!   [`scheduler`] (digest schedules and the worker that posts them, runs the collection rounds
+//!   and looks at alerts and goals), [`digest`] (what a digest says), [`alerts`] (rules that
+//!   tell a channel when a metric spikes, dips or crosses a value) and [`goals`] (targets and
+//!   their pace).
 //! - [`services`]: what the features share (storage, plugins, settings, benchmarks, clock, the
 //!   hook that posts to Discord) and the per-call context; the scheduler holds these, never the
 //!   dispatcher.
@@ -77,5 +78,6 @@ pub mod services;
 pub mod settings;
 pub mod statistics;
 pub mod storage;
+pub mod totals;
 pub mod tracking;
 pub mod trend;

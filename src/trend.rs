@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, Duration, NaiveDate};
 
-use crate::analysis::{metric, metric_option, period, period_option, platform_option, sum_totals};
+use crate::analysis::{metric, metric_option, period, period_option, platform_option};
 use crate::chart::{self, Chart, Line, Step};
 use crate::command::{CommandSpec, Embed, File, OptionSpec, Options, Reply};
 use crate::error::{Result, UserError};
@@ -19,6 +19,7 @@ use crate::plugin::{Aggregate, Plugin, Totals};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Brand, Stored};
+use crate::totals::sum_totals;
 use crate::tracking::freshness;
 
 /// Longer trends are drawn one point per week rather than per day.

@@ -26,7 +26,9 @@ async fn compare_ranks_the_smaller_account_with_the_higher_engagement_rate_first
     let big = out.find("2. Big Co (competitor) — 2.54%").expect(&out);
     assert!(small < big);
     assert!(
-        out.contains("Average: 3.01% over 2 brands with data"),
+        out.contains(
+            "Competitor average: 2.54% over 1 competitor with data (our brands are not in it)"
+        ),
         "{out}"
     );
     assert!(!out.contains("within the noise"), "{out}");
@@ -41,9 +43,12 @@ async fn compare_says_when_two_rates_are_within_the_noise(db: TestDb) {
          /compare metric:ctr period:2026-11-01..2026-11-01\n",
     );
     assert!(
-        out.contains(
-            "1. A — 20.0% (95% CI 13.3-28.9%, n=100) · +1.00 pts vs average · within the noise of B"
-        ),
+        out.contains("1. A — 20.0% (95% CI 13.3-28.9%, n=100) · within the noise of B"),
+        "{out}"
+    );
+    // Neither is a competitor: there is no competitor average to hold them against.
+    assert!(
+        out.contains("Competitor average: None: no competitor has data here"),
         "{out}"
     );
 }
@@ -739,4 +744,57 @@ async fn filtered_views_name_their_platform_in_the_title(db: TestDb) {
     ] {
         assert!(out.contains(title), "{title}: {out}");
     }
+}
+
+on_both_backends!(#[tokio::test] async fn benchmark_and_compare_share_one_competitor_average_without_our_brands);
+async fn benchmark_and_compare_share_one_competitor_average_without_our_brands(db: TestDb) {
+    let (out, _, _) = db.console(
+        &[],
+        "/brand add name:Acme landscape:coffee\n\
+         /brand add name:Sister landscape:coffee\n\
+         /brand add name:Rival landscape:coffee competitor:true\n\
+         /ctr clicks:10 impressions:1000 brand:Acme platform:x date:2026-11-01\n\
+         /ctr clicks:90 impressions:1000 brand:Sister platform:x date:2026-11-01\n\
+         /ctr clicks:30 impressions:1000 brand:Rival platform:x date:2026-11-01\n\
+         /benchmark metric:ctr brand:Acme period:2026-11-01..2026-11-01\n\
+         /compare metric:ctr landscape:coffee period:2026-11-01..2026-11-01\n",
+    );
+    // Sister, ours, is left out: the average is Rival's 3.00%, in both views.
+    assert!(
+        out.contains("Competitors: competitor average 3.00% over 1 competitor (-2.00 pts vs competitor average)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Competitor average: 3.00% over 1 competitor with data"),
+        "{out}"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn compare_audience_shows_growth_beside_size_and_ranks_by_growth_on_request);
+async fn compare_audience_shows_growth_beside_size_and_ranks_by_growth_on_request(db: TestDb) {
+    // Big grows 1% (100,000 to 101,000), Small 50% (10,000 to 15,000).
+    let (out, _, _) = db.console(
+        &[],
+        "/audience followers:100000 brand:Big platform:x date:2026-10-25\n\
+         /audience followers:101000 brand:Big platform:x date:2026-11-05\n\
+         /audience followers:10000 brand:Small platform:x date:2026-10-25\n\
+         /audience followers:15000 brand:Small platform:x date:2026-11-05\n\
+         /compare metric:audience period:2026-11-01..2026-11-10\n\
+         /compare metric:audience period:2026-11-01..2026-11-10 rank:growth\n",
+    );
+    let (by_size, by_growth) = out.split_at(out.rfind("Audience").expect(&out));
+    assert!(
+        by_size.contains("1. Big — 101,000 · +1,000 (+1.00%) on the period before"),
+        "{out}"
+    );
+    assert!(
+        by_size.contains("2. Small — 15,000 · +5,000 (+50.0%) on the period before"),
+        "{out}"
+    );
+    assert!(by_growth.contains("1. Small — 15,000"), "{out}");
+    assert!(by_growth.contains("2. Big — 101,000"), "{out}");
+    assert!(
+        by_growth.contains("ranked by growth on 2026-10-22 to 2026-10-31"),
+        "{out}"
+    );
 }

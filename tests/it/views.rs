@@ -117,8 +117,8 @@ async fn compare_gives_each_brand_its_rank_gap_and_share_of_the_total_and_names_
     .await;
     let lines = description_lines(&reply);
     assert_eq!(lines.len(), 4, "{lines:#?}");
-    // Total 1,000, average 333.3.
-    let average = 1000.0 / 3.0;
+    // Total 1,000; the competitor average is Charlie's alone, 100: our brands are not in it.
+    let average = 100.0;
     for (i, (name, value, share)) in [
         ("Alpha", 600, 60.0),
         ("Bravo", 300, 30.0),
@@ -130,8 +130,10 @@ async fn compare_gives_each_brand_its_rank_gap_and_share_of_the_total_and_names_
         let line = &lines[i];
         assert!(line.contains(&format!("{}. {name}", i + 1)), "{line}");
         assert!(line.contains(&thousands(value)), "{line}");
-        let gap = gap_text(Unit::Count, value as f64 - average);
-        assert!(line.contains(&gap), "{line} lacks the gap {gap}");
+        if name != "Charlie" {
+            let gap = gap_text(Unit::Count, value as f64 - average);
+            assert!(line.contains(&gap), "{line} lacks the gap {gap}");
+        }
         assert!(
             line.contains(&percent(share)),
             "{line} lacks the share {share}%"
@@ -141,16 +143,21 @@ async fn compare_gives_each_brand_its_rank_gap_and_share_of_the_total_and_names_
             assert!(!line.contains(&percent(other)), "{line}");
         }
     }
-    assert!(lines[2].contains("competitor"), "{}", lines[2]);
-    assert!(!lines[0].contains("competitor"), "{}", lines[0]);
+    // Charlie is marked a competitor; Alpha is not (beyond the name of the average).
+    let marked = |line: &str| {
+        line.replace("competitor average", "")
+            .contains("competitor")
+    };
+    assert!(marked(&lines[2]), "{}", lines[2]);
+    assert!(!marked(&lines[0]), "{}", lines[0]);
     let missing = &lines[3];
     assert!(missing.contains("Delta"), "{missing}");
     for ranked in ["Alpha", "Bravo", "Charlie", "4."] {
         assert!(!missing.contains(ranked), "{missing}");
     }
     let average_field = &reply.embeds[0].fields[0].value;
-    assert!(average_field.contains("333"), "{average_field}");
-    assert!(average_field.contains('3'), "{average_field}");
+    assert!(average_field.contains("100"), "{average_field}");
+    assert!(average_field.contains("1 competitor"), "{average_field}");
 }
 
 on_both_backends!(#[tokio::test] async fn compare_of_rates_gives_no_share_of_a_total_and_no_missing_line_when_all_have_data);
@@ -160,34 +167,38 @@ async fn compare_of_rates_gives_no_share_of_a_total_and_no_missing_line_when_all
     let bot = bot(&db).await;
     let reply = run(
         &bot,
-        "/ctr clicks:20 impressions:100 brand:Alpha date:2026-11-10\n\
+        "/brand add name:Bravo competitor:true\n\
+         /brand add name:Charlie competitor:true\n\
+         /ctr clicks:20 impressions:100 brand:Alpha date:2026-11-10\n\
          /ctr clicks:10 impressions:100 brand:Bravo date:2026-11-10\n\
+         /ctr clicks:30 impressions:100 brand:Charlie date:2026-11-10\n\
          /compare metric:ctr period:2026-11-01..2026-11-30\n",
     )
     .await;
     let lines = description_lines(&reply);
-    assert_eq!(lines.len(), 2, "{lines:#?}");
-    assert!(lines[0].contains("1. Alpha"), "{}", lines[0]);
-    assert!(lines[1].contains("2. Bravo"), "{}", lines[1]);
-    // Rates do not add up: 20% and 10% are no two-thirds and one third of anything.
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[0].contains("1. Charlie"), "{}", lines[0]);
+    assert!(lines[1].contains("2. Alpha"), "{}", lines[1]);
+    assert!(lines[2].contains("3. Bravo"), "{}", lines[2]);
+    // Rates do not add up: 30%, 20% and 10% are no half, third and sixth of anything.
     for line in &lines {
-        for share in [200.0 / 3.0, 100.0 / 3.0] {
+        for share in [50.0, 100.0 / 3.0, 100.0 / 6.0] {
             assert!(!line.contains(&percent(share)), "{line}");
         }
     }
-    // The average is of the rates: 15%, each 5 points from it.
+    // The competitor average is of the competitors' rates: 20%, each 10 points from it.
     assert!(
-        lines[0].contains(&gap_text(Unit::Percent, 5.0)),
+        lines[0].contains(&gap_text(Unit::Percent, 10.0)),
         "{}",
         lines[0]
     );
     assert!(
-        lines[1].contains(&gap_text(Unit::Percent, -5.0)),
+        lines[2].contains(&gap_text(Unit::Percent, -10.0)),
         "{}",
-        lines[1]
+        lines[2]
     );
     assert!(
-        reply.embeds[0].fields[0].value.contains(&percent(15.0)),
+        reply.embeds[0].fields[0].value.contains(&percent(20.0)),
         "{reply:?}"
     );
 }
