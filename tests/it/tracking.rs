@@ -12,7 +12,7 @@ use metricord::dispatcher::Dispatcher;
 use metricord::scheduler::Scheduler;
 use metricord::services::Post;
 use metricord::settings::{CollectSettings, Settings};
-use metricord::storage::{CollectedPost, PollWrite};
+use metricord::storage::{CollectedPost, NewTracked, PollWrite};
 use metricord::tracking::{Round, collect_all, collect_due};
 use secrecy::SecretString;
 
@@ -492,6 +492,29 @@ async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db:
         world.clock.clone(),
         Duration::hours(6),
     );
+    // More accounts on the Mastodon instance than a round polls at once, all due before the
+    // Bluesky account: the stalled instance holds only its own slots.
+    let store = world.db.store().await;
+    let brand_id = store.tracked(Some(GUILD)).await.unwrap()[0].brand_id;
+    for i in 0..40 {
+        let key = format!("fan{i}@mastodon.social");
+        let tracked = store
+            .track(&NewTracked {
+                guild_id: GUILD,
+                brand_id,
+                network: "mastodon",
+                account: &key,
+                handle: &format!("@{key}"),
+                name: "Fan",
+                link: "https://mastodon.social/@fan",
+                added_by: 1,
+                added_at: start().timestamp(),
+                claimed_until: 0,
+            })
+            .await
+            .unwrap();
+        assert!(tracked.is_some());
+    }
     // The next day the Mastodon instance stops answering; Bluesky is collected all the same.
     world.set_time(start() + Duration::days(1));
     world.fake.stall("/api/v1/accounts/lookup");
@@ -502,7 +525,7 @@ async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db:
         assert!(checks < 10_000, "Bluesky was held up by the stalled host");
         tokio::task::yield_now().await;
     }
-    // The round is still going (the stalled poll holds only its own slot): the scheduler's
+    // The round is still going (the stalled polls hold only their host's slots): the scheduler's
     // next step does not start another one over it.
     assert!(!round.is_finished());
     let same = scheduler.collect(Some(round));
