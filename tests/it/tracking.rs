@@ -591,3 +591,39 @@ async fn a_day_whose_posts_hide_every_count_has_no_engagements_not_zero(db: Test
     assert!(world.values("youtube", "engagements").await.is_empty());
     assert!(world.values("youtube", "applause").await.is_empty());
 }
+
+on_both_backends!(#[tokio::test] async fn a_collected_youtube_count_moving_less_than_its_rounding_is_not_growth);
+async fn a_collected_youtube_count_moving_less_than_its_rounding_is_not_growth(db: TestDb) {
+    let world = World::new(db).await;
+    // 12,400 subscribers collected today, as YouTube shows them: to the nearest 100.
+    world
+        .run("/track add brand:Ballet platform:youtube account:@balletwest")
+        .await;
+    world
+        .run("/audience followers:12350 brand:Ballet platform:youtube date:2026-11-28")
+        .await;
+    let report = text(
+        &world
+            .run("/report brand:Ballet platform:youtube period:2026-11-30..2026-12-01")
+            .await,
+    );
+    assert!(
+        report.contains(
+            "youtube: 12,400 · no change beyond YouTube's rounding (to 100 at this size)"
+        ),
+        "{report}"
+    );
+    // A whole step is reported as the change it is.
+    world
+        .run("/audience followers:12300 brand:Ballet platform:youtube date:2026-11-29")
+        .await;
+    let report = text(
+        &world
+            .run("/report brand:Ballet platform:youtube period:2026-11-30..2026-12-01")
+            .await,
+    );
+    assert!(
+        report.contains("youtube: 12,400 · +100 (+0.813%)"),
+        "{report}"
+    );
+}
