@@ -111,6 +111,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         breakdown(ctx, &ids, period.previous(), platform, None),
     )?;
     let mut fields = Vec::new();
+    let youtube_rounded = freshness::collects_youtube(ctx, brand.id).await?;
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
         let platforms: Vec<&String> = now.platforms.keys().map(|(_, p)| p).collect();
@@ -120,6 +121,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 "All platforms",
                 now.brands.get(&brand.id),
                 before.brands.get(&brand.id),
+                false,
             )
         {
             lines.push(line);
@@ -131,6 +133,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 platform,
                 now.platforms.get(&key),
                 before.platforms.get(&key),
+                youtube_rounded && platform == "youtube" && plugin.command().name == "audience",
             ) {
                 lines.push(line);
             }
@@ -176,14 +179,16 @@ fn report_line(
     label: &str,
     now: Option<&Totals>,
     before: Option<&Totals>,
+    youtube_rounded: bool,
 ) -> Option<String> {
     let now = plugin.summarize(now?)?;
     let before = before.and_then(|t| plugin.summarize(t));
-    Some(format!(
-        "{label}: {} · {}",
-        now.text,
-        change_text(before.as_ref(), &now)
-    ))
+    let change = before
+        .as_ref()
+        .filter(|_| youtube_rounded)
+        .and_then(|b| freshness::youtube_rounding(b.value as i64, now.value as i64))
+        .unwrap_or_else(|| change_text(before.as_ref(), &now));
+    Some(format!("{label}: {} · {change}", now.text))
 }
 
 /// `/compare metric [landscape] [period] [platform]`

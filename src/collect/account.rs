@@ -50,6 +50,11 @@ impl Account {
         &self.key
     }
 
+    /// A Mastodon account's instance, whose limits its polls share.
+    pub fn instance(&self) -> Option<&str> {
+        self.user_and_instance().map(|(_, instance)| instance)
+    }
+
     /// A Mastodon account's `(user, instance)`.
     pub(super) fn user_and_instance(&self) -> Option<(&str, &str)> {
         (self.network == Network::Mastodon)

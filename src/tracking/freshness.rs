@@ -31,6 +31,32 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     }
 }
 
+/// Whether the brand's YouTube subscriber counts are collected: then they are YouTube's
+/// rounded figures, and growth between them is read with [`youtube_rounding`].
+pub async fn collects_youtube(ctx: &Context<'_>, brand_id: i64) -> Result<bool> {
+    Ok(ctx
+        .store
+        .tracked(Some(ctx.guild_id))
+        .await?
+        .iter()
+        .any(|t| t.brand_id == brand_id && t.network == Network::YouTube.platform()))
+}
+
+/// What to say instead of a change between two collected YouTube subscriber counts that is
+/// smaller than YouTube's rounding step at that size (100 at 12,400; 10,000 at 1,234,000):
+/// such a change may be rounding alone, so it is not reported as growth. None when the change
+/// is at least a step, which is reported as it is.
+pub fn youtube_rounding(before: i64, after: i64) -> Option<String> {
+    let size = u64::try_from(before.max(after)).ok()?;
+    let step = Network::YouTube.follower_resolution(size);
+    (step > 1 && after.abs_diff(before) < step).then(|| {
+        format!(
+            "no change beyond YouTube's rounding (to {} at this size)",
+            thousands(i64::try_from(step).unwrap_or(i64::MAX))
+        )
+    })
+}
+
 /// Whether an account's figures can no longer be taken as current: it was never collected,
 /// its latest poll failed, or its latest success is older than two intervals.
 pub fn is_stale(account: &Tracked, now: DateTime<Utc>, interval: Duration) -> bool {
@@ -269,6 +295,25 @@ mod tests {
             account_line(&account(None, None), now, interval),
             "Bluesky @ballet.bsky.social: not collected yet"
         );
+    }
+
+    #[test]
+    fn a_youtube_change_under_the_rounding_step_is_not_growth() {
+        assert_eq!(
+            youtube_rounding(12_300, 12_400).as_deref(),
+            None,
+            "a whole step is a change"
+        );
+        assert_eq!(
+            youtube_rounding(12_350, 12_400).as_deref(),
+            Some("no change beyond YouTube's rounding (to 100 at this size)")
+        );
+        assert_eq!(
+            youtube_rounding(1_240_000, 1_234_000).as_deref(),
+            Some("no change beyond YouTube's rounding (to 10,000 at this size)")
+        );
+        assert_eq!(youtube_rounding(990, 994), None, "exact below 1,000");
+        assert_eq!(youtube_rounding(-5, 3), None);
     }
 
     #[test]

@@ -7,10 +7,13 @@
 //! one transaction (see `storage/tracking.rs`). Each account is claimed in the database before
 //! it is polled, so processes sharing the database poll it once; a poll that does not finish
 //! within the lease is abandoned with nothing written, and its claim lapses for another try.
-//! A round keeps a bounded number of polls in flight, each on its own task: one slow host or
-//! one bad account holds only its own slot, and each host's pace is kept by the HTTP client.
+//! A round keeps a bounded number of polls in flight, each on its own task, and a smaller
+//! bound per host (a Mastodon instance, the Bluesky AppView, the YouTube API): accounts on a host
+//! whose slots are all taken wait in the round's queue without taking an overall slot, so a
+//! stalled host holds only its own slots and one bad account only one. Each host's request pace
+//! is kept by the HTTP client.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -29,6 +32,23 @@ pub const RE_READ_DAYS: i64 = 7;
 
 /// Polls in flight at once in a round.
 const CONCURRENCY: usize = 32;
+
+/// Polls in flight at once per host, per HTTP connection allowed to that host: enough to keep
+/// its connections busy while a poll reads its answer, few enough that a stalled host cannot
+/// hold the round's other slots.
+const POLLS_PER_CONNECTION: usize = 2;
+
+/// The host an account's polls go to, for the per-host cap: a Mastodon account's own instance,
+/// or the one API the other networks are read from. An account that does not parse is
+/// grouped under its network; its poll fails at once anyway.
+fn host(account: &Tracked) -> String {
+    let parsed = Network::from_platform(&account.network)
+        .and_then(|n| Account::parse(n, &account.account).ok());
+    match parsed.as_ref().and_then(Account::instance) {
+        Some(instance) => format!("mastodon:{}", instance.to_ascii_lowercase()),
+        None => account.network.clone(),
+    }
+}
 
 /// What one poll did.
 #[derive(Debug, Clone, PartialEq)]
@@ -237,10 +257,25 @@ pub async fn collect_all(services: Arc<Services>) -> Result<Round> {
     Ok(collect(services, Some(ids)).await)
 }
 
+/// An account claimed by this round, waiting for a slot on its host and overall.
+struct Queued {
+    host: String,
+    account: Tracked,
+    /// Until when the claim holds (Unix seconds).
+    claimed_until: i64,
+}
+
 /// Claims accounts (the listed ones, or the due ones) and polls them with at most
-/// [`CONCURRENCY`] in flight, claiming the next as each finishes.
+/// [`CONCURRENCY`] in flight overall and a per-host share of that, claiming more while overall
+/// slots are free: accounts on a host with no free slot wait in the queue and do not keep
+/// other hosts' accounts from being claimed.
 async fn collect(services: Arc<Services>, mut listed: Option<VecDeque<i64>>) -> Round {
     let mut tasks = tokio::task::JoinSet::new();
+    let mut hosts_of: HashMap<tokio::task::Id, String> = HashMap::new();
+    let mut running: HashMap<String, usize> = HashMap::new();
+    let mut queue: Vec<Queued> = Vec::new();
+    let per_host = POLLS_PER_CONNECTION
+        * usize::try_from(services.settings.collect.connections_per_host.max(1)).unwrap_or(1);
     let mut round = Round::default();
     let mut exhausted = false;
     let lease = services.settings.digest.lease;
@@ -277,29 +312,49 @@ async fn collect(services: Arc<Services>, mut listed: Option<VecDeque<i64>>) -> 
                 Some(ids) => exhausted = ids.is_empty(),
                 None => exhausted = batch.len() < room,
             }
-            for account in batch {
-                let services = services.clone();
-                tasks.spawn(async move {
-                    poll_account(
-                        &services.store,
-                        &services.collectors,
-                        &services.settings,
-                        &services.clock,
-                        &account,
-                    )
-                    .await
-                });
-            }
+            queue.extend(batch.into_iter().map(|account| Queued {
+                host: host(&account),
+                account,
+                claimed_until: until,
+            }));
+            start_queued(
+                &services,
+                &mut queue,
+                &mut tasks,
+                &mut hosts_of,
+                &mut running,
+                per_host,
+            )
+            .await;
         }
-        match tasks.join_next().await {
+        start_queued(
+            &services,
+            &mut queue,
+            &mut tasks,
+            &mut hosts_of,
+            &mut running,
+            per_host,
+        )
+        .await;
+        let finished = match tasks.join_next_with_id().await {
             None => break,
-            Some(Ok(Ok(Outcome::Stored { .. }))) => round.collected += 1,
-            Some(Ok(Ok(Outcome::Failed { .. }))) => round.failed += 1,
-            Some(Ok(Err(err))) => {
+            Some(Ok((id, outcome))) => {
+                release(&mut hosts_of, &mut running, id);
+                Ok(outcome)
+            }
+            Some(Err(err)) => {
+                release(&mut hosts_of, &mut running, err.id());
+                Err(err)
+            }
+        };
+        match finished {
+            Ok(Ok(Outcome::Stored { .. })) => round.collected += 1,
+            Ok(Ok(Outcome::Failed { .. })) => round.failed += 1,
+            Ok(Err(err)) => {
                 round.failed += 1;
                 tracing::error!(error = %err, "storing a poll failed; the account is polled again once its claim lapses");
             }
-            Some(Err(err)) => {
+            Err(err) => {
                 round.failed += 1;
                 tracing::error!(error = %err, "a poll task panicked");
             }
@@ -313,4 +368,75 @@ async fn collect(services: Arc<Services>, mut listed: Option<VecDeque<i64>>) -> 
         );
     }
     round
+}
+
+/// Starts queued polls, oldest first, while there is an overall slot and a slot on their host.
+/// A claim that lapsed while waiting is taken again first; one another process took meanwhile is
+/// left to it.
+async fn start_queued(
+    services: &Arc<Services>,
+    queue: &mut Vec<Queued>,
+    tasks: &mut tokio::task::JoinSet<Result<Outcome>>,
+    hosts_of: &mut HashMap<tokio::task::Id, String>,
+    running: &mut HashMap<String, usize>,
+    per_host: usize,
+) {
+    let mut i = 0;
+    while i < queue.len() && tasks.len() < CONCURRENCY {
+        if running.get(&queue[i].host).copied().unwrap_or(0) >= per_host {
+            i += 1;
+            continue;
+        }
+        let Queued {
+            host,
+            account,
+            claimed_until,
+        } = queue.remove(i);
+        let now = services.clock.now();
+        let account = if claimed_until > now.timestamp() {
+            account
+        } else {
+            let until = (now + services.settings.digest.lease).timestamp();
+            match services
+                .store
+                .claim_account(account.id, now.timestamp(), until)
+                .await
+            {
+                Ok(Some(account)) => account,
+                Ok(None) => continue,
+                Err(err) => {
+                    tracing::error!(error = %err, "claiming a tracked account again failed");
+                    continue;
+                }
+            }
+        };
+        let task = {
+            let services = services.clone();
+            tasks.spawn(async move {
+                poll_account(
+                    &services.store,
+                    &services.collectors,
+                    &services.settings,
+                    &services.clock,
+                    &account,
+                )
+                .await
+            })
+        };
+        *running.entry(host.clone()).or_default() += 1;
+        hosts_of.insert(task.id(), host);
+    }
+}
+
+/// Gives back the host slot of a finished poll.
+fn release(
+    hosts_of: &mut HashMap<tokio::task::Id, String>,
+    running: &mut HashMap<String, usize>,
+    task: tokio::task::Id,
+) {
+    if let Some(host) = hosts_of.remove(&task)
+        && let Some(n) = running.get_mut(&host)
+    {
+        *n = n.saturating_sub(1);
+    }
 }

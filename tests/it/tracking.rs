@@ -12,7 +12,7 @@ use metricord::dispatcher::Dispatcher;
 use metricord::scheduler::Scheduler;
 use metricord::services::Post;
 use metricord::settings::{CollectSettings, Settings};
-use metricord::storage::{CollectedPost, PollWrite};
+use metricord::storage::{CollectedPost, NewTracked, PollWrite};
 use metricord::tracking::{Round, collect_all, collect_due};
 use secrecy::SecretString;
 
@@ -492,6 +492,29 @@ async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db:
         world.clock.clone(),
         Duration::hours(6),
     );
+    // More accounts on the Mastodon instance than a round polls at once, all due before the
+    // Bluesky account: the stalled instance holds only its own slots.
+    let store = world.db.store().await;
+    let brand_id = store.tracked(Some(GUILD)).await.unwrap()[0].brand_id;
+    for i in 0..40 {
+        let key = format!("fan{i}@mastodon.social");
+        let tracked = store
+            .track(&NewTracked {
+                guild_id: GUILD,
+                brand_id,
+                network: "mastodon",
+                account: &key,
+                handle: &format!("@{key}"),
+                name: "Fan",
+                link: "https://mastodon.social/@fan",
+                added_by: 1,
+                added_at: start().timestamp(),
+                claimed_until: 0,
+            })
+            .await
+            .unwrap();
+        assert!(tracked.is_some());
+    }
     // The next day the Mastodon instance stops answering; Bluesky is collected all the same.
     world.set_time(start() + Duration::days(1));
     world.fake.stall("/api/v1/accounts/lookup");
@@ -502,7 +525,7 @@ async fn the_scheduler_polls_due_accounts_and_a_stalled_host_delays_no_other(db:
         assert!(checks < 10_000, "Bluesky was held up by the stalled host");
         tokio::task::yield_now().await;
     }
-    // The round is still going (the stalled poll holds only its own slot): the scheduler's
+    // The round is still going (the stalled polls hold only their host's slots): the scheduler's
     // next step does not start another one over it.
     assert!(!round.is_finished());
     let same = scheduler.collect(Some(round));
@@ -567,4 +590,40 @@ async fn a_day_whose_posts_hide_every_count_has_no_engagements_not_zero(db: Test
     );
     assert!(world.values("youtube", "engagements").await.is_empty());
     assert!(world.values("youtube", "applause").await.is_empty());
+}
+
+on_both_backends!(#[tokio::test] async fn a_collected_youtube_count_moving_less_than_its_rounding_is_not_growth);
+async fn a_collected_youtube_count_moving_less_than_its_rounding_is_not_growth(db: TestDb) {
+    let world = World::new(db).await;
+    // 12,400 subscribers collected today, as YouTube shows them: to the nearest 100.
+    world
+        .run("/track add brand:Ballet platform:youtube account:@balletwest")
+        .await;
+    world
+        .run("/audience followers:12350 brand:Ballet platform:youtube date:2026-11-28")
+        .await;
+    let report = text(
+        &world
+            .run("/report brand:Ballet platform:youtube period:2026-11-30..2026-12-01")
+            .await,
+    );
+    assert!(
+        report.contains(
+            "youtube: 12,400 · no change beyond YouTube's rounding (to 100 at this size)"
+        ),
+        "{report}"
+    );
+    // A whole step is reported as the change it is.
+    world
+        .run("/audience followers:12300 brand:Ballet platform:youtube date:2026-11-29")
+        .await;
+    let report = text(
+        &world
+            .run("/report brand:Ballet platform:youtube period:2026-11-30..2026-12-01")
+            .await,
+    );
+    assert!(
+        report.contains("youtube: 12,400 · +100 (+0.813%)"),
+        "{report}"
+    );
 }
