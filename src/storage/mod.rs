@@ -15,6 +15,8 @@
 //!   ([`Alerts`]).
 //! - `transfer.rs`: every row of every table out and in, for `migrate-data` and backups
 //!   ([`Transfer`]).
+//! - `dump.rs`: the rows a move carries, one type per table, and the counts checked on both
+//!   sides ([`Dump`]).
 //! - `sqlite.rs`, `postgres.rs`: opening each backend, what only it has (backup, integrity
 //!   check, how an import is staged), and its differences as values.
 //!
@@ -36,6 +38,7 @@ use crate::settings::{Backend, DatabaseSettings};
 
 mod alerts;
 mod brands;
+mod dump;
 mod imports;
 mod postgres;
 mod schedules;
@@ -46,6 +49,10 @@ mod transfer;
 
 pub use alerts::{AlertRule, Alerts, EventClaim, EventKey, Goal, NewAlert, NewGoal};
 pub use brands::{Brand, BrandListing, Brands};
+pub use dump::{
+    AlertEventRow, AlertRuleRow, BrandRow, CollectedPostRow, Counts, Dump, GoalEventRow, GoalRow,
+    LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow, TrackedRow, describe,
+};
 pub use imports::{ImportBatch, ImportRow, Imported, Imports, Setup};
 pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
@@ -56,11 +63,7 @@ pub use sqlite::Sqlite;
 pub use tracking::{
     COLLECTED_SERIES, CollectedPost, NewTracked, PollWrite, PostRow, Tracked, Tracking,
 };
-pub use transfer::{
-    AlertEventRow, AlertRuleRow, BrandRow, CollectedPostRow, Counts, Dump, GoalEventRow, GoalRow,
-    LandscapeBrandRow, LandscapeRow, RunRow, ScheduleRow, SnapshotRow, TrackedRow, Transfer,
-    describe,
-};
+pub use transfer::Transfer;
 
 /// Everything metricord stores, by concern; one implementation per backend.
 pub trait Database:
