@@ -15,6 +15,7 @@ pub const CONVERSION_RATE: Proportion = Proportion {
         "Visitors who arrived from social",
     ],
     why_whole_above_zero: "a conversion rate needs at least one visitor",
+    measures: Measure::AllLogged,
 };
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub const CTR: Proportion = Proportion {
     series: [Series::sum("clicks"), Series::sum("impressions")],
     inputs: ["Clicks on the link, post or ad", "Times it was shown"],
     why_whole_above_zero: "a click-through rate needs at least one impression",
+    measures: Measure::AllLogged,
 };
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub const ENGAGEMENT_RATE: Proportion = Proportion {
         "Followers of the account",
     ],
     why_whole_above_zero: "a rate by follower needs at least one follower",
+    measures: Measure::PerDay,
 };
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use crate::command::{CommandSpec, OptionSpec, Options};
 use crate::error::UserError;
 use crate::numbers::{rate_with_interval, thousands, wilson};
-use crate::plugin::{Calculation, History, Plugin, Series, Summary, Totals, Unit};
+use crate::plugin::{Calculation, History, Measure, Plugin, Series, Summary, Totals, Unit};
 
 /// Every metric, in the order commands are listed in `/help`.
 pub fn all() -> Vec<Box<dyn Plugin>> {
@@ -97,7 +97,7 @@ mod prelude {
     pub use crate::error::UserError;
     pub use crate::numbers::{change, percent, ratio, short, thousands};
     pub use crate::plugin::{
-        Calculation, History, HistoryNeeds, Plugin, Series, Summary, Totals, Unit,
+        Calculation, History, HistoryNeeds, Measure, Plugin, Series, Summary, Totals, Unit,
     };
 }
 
@@ -133,6 +133,8 @@ pub struct Proportion {
     pub inputs: [&'static str; 2],
     /// Why the whole must be above zero, worded for the error.
     pub why_whole_above_zero: &'static str,
+    /// What the rate is a figure of, for holding it against benchmarks.
+    pub measures: Measure,
 }
 
 impl Plugin for Proportion {
@@ -159,6 +161,10 @@ impl Plugin for Proportion {
 
     fn unit(&self) -> Unit {
         Unit::Percent
+    }
+
+    fn measures(&self) -> Measure {
+        self.measures
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::benchmarks::Benchmarks;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, PLATFORMS, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
@@ -359,8 +360,9 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                 Field::new(
                     b.platform.clone(),
                     format!(
-                        "{} — {} ({}, {})",
+                        "{} {} — {} ({}, {})",
                         benchmark_value(plugin, b.value),
+                        b.measures.wording(),
                         b.basis,
                         b.source,
                         b.year
@@ -395,19 +397,28 @@ pub async fn benchmark(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         };
         let mut lines = vec![format!("{}: {}", brand.name, own.text)];
         match ctx.benchmarks.find(plugin.command().name, &platform) {
-            Some(b) => lines.push(format!(
-                "Industry: {} ({} {} the benchmark) — {}, {} {}",
-                benchmark_value(plugin, b.value),
-                gap_text(own.unit, (own.value - b.value).abs()).trim_start_matches('+'),
-                if own.value >= b.value {
-                    "above"
-                } else {
-                    "below"
-                },
-                b.basis,
-                b.source,
-                b.year
-            )),
+            Some(b) => match Benchmarks::unlike(b, plugin.measures(), plugin.command().name) {
+                Some(why) => lines.push(format!(
+                    "Industry: {} — {}, {} {}\n{why}",
+                    benchmark_value(plugin, b.value),
+                    b.basis,
+                    b.source,
+                    b.year
+                )),
+                None => lines.push(format!(
+                    "Industry: {} ({} {} the benchmark) — {}, {} {}",
+                    benchmark_value(plugin, b.value),
+                    gap_text(own.unit, (own.value - b.value).abs()).trim_start_matches('+'),
+                    if own.value >= b.value {
+                        "above"
+                    } else {
+                        "below"
+                    },
+                    b.basis,
+                    b.source,
+                    b.year
+                )),
+            },
             None => lines.push("Industry: no benchmark for this platform".to_string()),
         }
         let peer_values: Vec<f64> = peers

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::plugin::Measure;
 
 /// The shipped benchmarks, used when the configured file does not exist.
 const SHIPPED: &str = include_str!("../config/benchmarks.toml");
@@ -18,6 +19,9 @@ pub struct Benchmark {
     pub platform: String,
     /// In the metric's unit: percent for rates.
     pub value: f64,
+    /// What the figure is of (per post, per day, paid ads), so that it is held only against
+    /// a figure of the same kind.
+    pub measures: Measure,
     pub basis: String,
     pub source: String,
     pub year: u16,
@@ -56,6 +60,18 @@ impl Benchmarks {
             .find(|b| b.metric == metric && b.platform == platform)
     }
 
+    /// Why a benchmark is not held against a metric's own figure, or `None` when both measure
+    /// the same thing.
+    pub fn unlike(benchmark: &Benchmark, own: Measure, metric: &str) -> Option<String> {
+        (benchmark.measures != own).then(|| {
+            format!(
+                "The industry {metric} benchmark is {}; metricord's figure is {}, so they are not compared.",
+                benchmark.measures.wording(),
+                own.wording()
+            )
+        })
+    }
+
     /// Every benchmark for a metric.
     pub fn for_metric<'a>(&'a self, metric: &'a str) -> impl Iterator<Item = &'a Benchmark> + 'a {
         self.benchmark.iter().filter(move |b| b.metric == metric)
@@ -83,6 +99,31 @@ mod tests {
         let instagram = benchmarks.find("engagement-rate", "instagram").unwrap();
         assert_eq!((instagram.value, instagram.year), (0.47, 2023));
         assert_eq!(benchmarks.for_metric("engagement-rate").count(), 4);
+        assert_eq!(instagram.measures, Measure::PerPost);
+        assert_eq!(
+            benchmarks.find("ctr", "facebook").unwrap().measures,
+            Measure::PaidAds
+        );
+    }
+
+    #[test]
+    fn an_entry_must_say_what_it_measures_in_words_the_bot_knows() {
+        let entry = "[[benchmark]]\nmetric = \"ctr\"\nplatform = \"x\"\nvalue = 1.0\n\
+                     basis = \"b\"\nsource = \"s\"\nyear = 2024\n";
+        let missing = toml::from_str::<Benchmarks>(entry).unwrap_err();
+        assert!(missing.message().contains("measures"), "{missing}");
+        let odd = toml::from_str::<Benchmarks>(&format!("{entry}measures = \"weekly\"\n"));
+        assert!(odd.unwrap_err().message().contains("per-post"));
+        let like = toml::from_str::<Benchmarks>(&format!("{entry}measures = \"per-day\"\n"));
+        let b = &like.unwrap().benchmark[0];
+        assert_eq!(Benchmarks::unlike(b, Measure::PerDay, "ctr"), None);
+        assert_eq!(
+            Benchmarks::unlike(b, Measure::AllLogged, "ctr").as_deref(),
+            Some(
+                "The industry ctr benchmark is per day; metricord's figure is of everything logged, \
+                 organic and paid together, so they are not compared."
+            )
+        );
     }
 
     #[test]

@@ -240,7 +240,9 @@ fn brand_field(
         else {
             continue;
         };
-        if *id != brand.id {
+        // A benchmark of another kind (per post, paid ads) is not a bar for this figure;
+        // `/benchmark` says why, the digest stays short and leaves it out.
+        if *id != brand.id || benchmark.measures != standing.plugin.measures() {
             continue;
         }
         if let Some(own) = standing.plugin.summarize(totals) {

@@ -40,6 +40,12 @@ pub trait Plugin: Send + Sync {
     /// The metric over a period, from its series each aggregated by its own rule; `None` when
     /// the period holds no data for it.
     fn summarize(&self, totals: &Totals) -> Option<Summary>;
+
+    /// What a value of this metric is a figure of, so that it is held only against benchmarks
+    /// of the same kind. Most metrics add up whatever was logged, organic and paid together.
+    fn measures(&self) -> Measure {
+        Measure::AllLogged
+    }
 }
 
 /// A brand's series over a period (or across platforms), each aggregated by its rule, with
@@ -101,6 +107,34 @@ pub enum Unit {
     Percent,
     /// A score such as net sentiment, from -100 to +100.
     Score,
+}
+
+/// What a rate or count is a figure of. A published benchmark and metricord's own figure are
+/// compared only when they measure the same thing: a median engagement rate per post and a
+/// day's engagements over followers differ by the number of posts a day, tenfold and more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    /// A figure per post, such as the median engagement rate of a post.
+    PerPost,
+    /// A day's figure over the audience, such as a day's engagements over followers.
+    PerDay,
+    /// A figure of paid ads only.
+    PaidAds,
+    /// Everything a team logged, organic and paid together.
+    AllLogged,
+}
+
+impl Measure {
+    /// The kind in words, to follow "is" or "are": "a median per post".
+    pub fn wording(self) -> &'static str {
+        match self {
+            Measure::PerPost => "per post",
+            Measure::PerDay => "per day",
+            Measure::PaidAds => "of paid ads only",
+            Measure::AllLogged => "of everything logged, organic and paid together",
+        }
+    }
 }
 
 /// A stored input of a metric, such as `clicks` or `followers`. Series names are shared between

@@ -184,17 +184,69 @@ async fn benchmarks_name_their_source_and_hold_a_brand_against_them(db: TestDb) 
          /benchmark metric:engagement-rate brand:Acme period:2026-11-01..2026-11-01\n",
     );
     assert!(
-        out.contains("instagram: 0.47% — median engagement rate per post by follower"),
+        out.contains("instagram: 0.47% per post — median engagement rate per post by follower"),
         "{out}"
     );
     assert!(
         out.contains("Rival IQ, 2023 Social Media Industry Benchmark Report, 2023"),
         "{out}"
     );
+    // The shipped figure is a median per post and Acme's a day's engagements over followers:
+    // the old reply called Acme "3.01 pts above" a bar of another kind.
     assert!(
-        out.contains("Industry: 0.47% (3.01 pts above the benchmark)"),
+        out.contains("Industry: 0.47% — median engagement rate per post"),
         "{out}"
     );
+    assert!(
+        out.contains(
+            "The industry engagement-rate benchmark is per post; metricord's figure is per day, \
+             so they are not compared."
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("above the benchmark"), "{out}");
+}
+
+on_both_backends!(#[tokio::test] async fn ad_benchmarks_are_not_held_against_everything_logged_but_like_ones_are);
+async fn ad_benchmarks_are_not_held_against_everything_logged_but_like_ones_are(db: TestDb) {
+    let input = "/ctr clicks:20 impressions:1000 brand:Acme platform:facebook date:2026-11-01\n\
+                 /ctr clicks:20 impressions:1000 brand:Acme platform:x date:2026-11-01\n\
+                 /benchmark metric:ctr brand:Acme period:2026-11-01..2026-11-01\n\
+                 /benchmark metric:ctr\n";
+    let (out, _, _) = db.console(&[], input);
+    assert!(
+        out.contains("facebook: 0.9% of paid ads only — average click-through rate"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "The industry ctr benchmark is of paid ads only; metricord's figure is of everything \
+             logged, organic and paid together, so they are not compared."
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("the benchmark)"), "{out}");
+    // A team's own figure of the same kind is held against the brand.
+    let benchmarks = file(
+        &db,
+        "benchmarks.toml",
+        "[[benchmark]]\nmetric = \"ctr\"\nplatform = \"x\"\nvalue = 1.5\nmeasures = \"all-logged\"\n\
+         basis = \"organic and paid CTR of our agency's clients\"\nsource = \"Our agency\"\nyear = 2026\n",
+    );
+    let config = file(
+        &db,
+        "metricord.toml",
+        &format!("benchmarks = \"{benchmarks}\"\n"),
+    );
+    let (out, _, _) = db.console(
+        &["--config", &config],
+        "/benchmark metric:ctr brand:Acme period:2026-11-01..2026-11-01\n",
+    );
+    assert!(
+        out.contains("Industry: 1.5% (0.50 pts above the benchmark) — organic and paid CTR"),
+        "{out}"
+    );
+    assert!(!out.contains("not compared"), "{out}");
 }
 
 on_both_backends!(#[tokio::test] async fn a_file_with_bad_rows_stores_nothing_and_names_each_line);

@@ -209,7 +209,9 @@ async fn the_digest_content_matches_hand_computed_numbers_for_a_small_landscape(
         ),
         "{rate}"
     );
-    assert!(rate.contains("instagram: 2.00% above the industry's 0.47% (Rival IQ, 2023 Social Media Industry Benchmark Report 2023)"), "{rate}");
+    // The shipped engagement-rate benchmark is a median per post, Acme's figure a day's rate:
+    // not a bar for it, so the digest holds Acme against no industry figure.
+    assert!(!rate.contains("industry"), "{rate}");
     let dunk = digest
         .embeds
         .iter()
