@@ -470,8 +470,8 @@ pub async fn post_claim(store: &Store, post: &Post, claim: EventClaim) -> Result
     }
 }
 
-/// After data arrived for `brand` (a logged command), or for any of the guild's brands (an
-/// import): judge their rules and goals and post what fires. Only a front end that can post
+/// After data arrived for `brand` (a logged command, a collection poll), or for any of the
+/// guild's brands (an import): judge their rules and goals and post what fires. Only a front end that can post
 /// judges here; without one the scheduler's look does. Failing to alert never fails the command
 /// that stored the data: it is logged, and the scheduler's next look tries again.
 pub async fn after_new_data(ctx: &Context<'_>, brand: Option<i64>) {

@@ -568,3 +568,53 @@ async fn a_day_whose_posts_hide_every_count_has_no_engagements_not_zero(db: Test
     assert!(world.values("youtube", "engagements").await.is_empty());
     assert!(world.values("youtube", "applause").await.is_empty());
 }
+
+on_both_backends!(#[tokio::test] async fn a_poll_that_stores_data_judges_the_brands_alerts_at_once);
+async fn a_poll_that_stores_data_judges_the_brands_alerts_at_once(db: TestDb) {
+    use crate::support::fake_discord::{CHANNEL_ID, FakeDiscord};
+    let world = World::new(db).await;
+    world
+        .run(&format!(
+            "/track add brand:Ballet platform:bluesky account:{DID}"
+        ))
+        .await;
+    let added = world
+        .run(&format!(
+            "/alert add brand:Ballet metric:audience channel:{CHANNEL_ID} kind:threshold direction:up value:5,000"
+        ))
+        .await;
+    assert!(!added.ephemeral, "{}", text(&added));
+    let discord = FakeDiscord::start().await;
+    let http = serenity::http::HttpBuilder::new("fake-token")
+        .proxy(&discord.base_url)
+        .ratelimiter_disabled(true)
+        .build();
+    world
+        .dispatcher
+        .services()
+        .set_poster(metricord::discord::channel_poster(Arc::new(http)));
+
+    // The next day's poll finds 5,100 followers: the rule fires as the poll stores them.
+    world.set_time(start() + Duration::days(1));
+    let grown = fixture("bluesky/profile.json")
+        .replace("\"followersCount\": 4821", "\"followersCount\": 5100");
+    world
+        .fake
+        .push("/xrpc/app.bsky.actor.getProfile", Canned::json(200, grown));
+    assert_eq!(world.round().await.collected, 1);
+    let posted = discord.channel_messages(CHANNEL_ID);
+    assert_eq!(posted.len(), 1, "the crossing is posted by the poll");
+    let said = posted[0].json["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        said.contains("Threshold") && said.contains("5,100"),
+        "{said}"
+    );
+
+    // A later poll with no new crossing posts nothing more.
+    world.set_time(start() + Duration::days(1) + Duration::hours(6));
+    assert_eq!(world.round().await.collected, 1);
+    assert_eq!(discord.channel_messages(CHANNEL_ID).len(), 1);
+}
