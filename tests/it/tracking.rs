@@ -640,7 +640,30 @@ async fn a_breakout_post_fires_once_with_its_link_and_only_with_20_posts_behind_
         ))
         .await;
     assert!(!added.ephemeral, "{}", text(&added));
+    // A brand without collected posts, and a scope on a spike rule: refused, nothing stored.
+    world.run("/brand add name:Untracked").await;
+    let refused = world
+        .run(&format!(
+            "/alert add brand:Untracked channel:{CHANNEL_ID} kind:breakout"
+        ))
+        .await;
+    assert!(
+        refused.ephemeral && text(&refused).contains("track one of its accounts first"),
+        "{}",
+        text(&refused)
+    );
+    let refused = world
+        .run(&format!(
+            "/alert add brand:Ballet metric:audience channel:{CHANNEL_ID} kind:spike scope:landscape"
+        ))
+        .await;
+    assert!(
+        refused.ephemeral && text(&refused).contains("scope"),
+        "{}",
+        text(&refused)
+    );
     let store = world.db.store().await;
+    assert_eq!(store.alerts(Some(GUILD)).await.unwrap().len(), 1);
     let account = store.tracked(Some(GUILD)).await.unwrap().remove(0);
     // Posts of today, 1,000 followers: 9 or 11 likes (0.9% or 1.1%), and one of 50 (5%).
     let day = start().date_naive();
