@@ -1,5 +1,5 @@
 -- Alert rules and goals, and the events each posts. An event is claimed by inserting its row
--- before anything is posted (keyed by rule and day, or by goal), so two processes, or one
+-- before anything is posted (keyed by rule and day, plus the post for a breakout, or by goal), so two processes, or one
 -- restarted, never post it twice; its message is stored with the claim, so a claim taken over
 -- after a restart posts the same words. Removing a brand removes its rules and goals.
 
@@ -10,10 +10,13 @@ CREATE TABLE alert_rules (
     channel_id     INTEGER NOT NULL,
     -- The metric plugin's command name, such as `mentions` or `engagement-rate`.
     metric         TEXT    NOT NULL,
-    kind           TEXT    NOT NULL CHECK (kind IN ('spike', 'threshold')),
+    kind           TEXT    NOT NULL CHECK (kind IN ('spike', 'threshold', 'breakout')),
     direction      TEXT    NOT NULL CHECK (direction IN ('up', 'down', 'both')),
-    -- spike: the robust z beyond which a day fires; threshold: the value crossed.
+    -- spike: the robust z beyond which a day fires; threshold: the value crossed;
+    -- breakout: the standard deviations above the mean post rate beyond which a post fires.
     level          REAL    NOT NULL,
+    -- breakout: whose posts make the mean, the brand's or its landscapes'; NULL otherwise.
+    scope          TEXT    CHECK (scope IN ('brand', 'landscape')),
     -- The one role the alert may ping; NULL pings nobody.
     role_id        INTEGER,
     cooldown_hours INTEGER NOT NULL CHECK (cooldown_hours >= 0),
@@ -33,7 +36,9 @@ CREATE TABLE alert_events (
     state      TEXT    NOT NULL CHECK (state IN ('claimed', 'posted', 'failed')),
     claimed_at INTEGER NOT NULL,
     message    TEXT    NOT NULL,
-    PRIMARY KEY (rule_id, day)
+    -- A breakout's post (its collected `post_id`); '' for a rule's day.
+    post_id    TEXT    NOT NULL DEFAULT '',
+    PRIMARY KEY (rule_id, day, post_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE goals (

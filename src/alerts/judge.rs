@@ -183,6 +183,17 @@ pub fn watch_of(rule: &AlertRule) -> (Watch, Direction) {
 
 /// What a rule watches, in words: "spike or dip beyond k 3", "crossing 10,000 upward".
 pub fn describe(rule: &AlertRule, unit: Unit) -> String {
+    if rule.kind == "breakout" {
+        let whose = if rule.scope.as_deref() == Some("landscape") {
+            "its landscapes'"
+        } else {
+            "its"
+        };
+        return format!(
+            "breakout post (beyond {} sd of {whose} mean post rate)",
+            rule.level
+        );
+    }
     match watch_of(rule) {
         (Watch::Spike { k }, direction) => {
             let what = match direction {

@@ -3,17 +3,18 @@
 //!
 //! A spike or dip rule compares the latest day (today's or yesterday's, never older news) with
 //! the 28 days before it by robust z; a threshold rule fires when the latest day crosses a value
-//! the day before had not. Every event is claimed in the database keyed by rule and day before
+//! the day before had not; a breakout rule watches collected posts (see [`breakout`]). Every event is claimed in the database keyed by rule and day before
 //! it is posted (and a rule's cooldown is checked in the same transaction), so a restart, a
 //! second process or a repeated evaluation never posts it twice; a claim whose process stopped
 //! is taken over after the lease. Goals' closing events ride the same path (see [`crate::goals`]).
 
+pub mod breakout;
 mod judge;
 pub mod rates;
 
 use chrono::{DateTime, Utc};
 
-use crate::analysis::{format_value, metric_option};
+use crate::analysis::format_value;
 use crate::command::{CommandSpec, Embed, Field, Kind, OptionSpec, Options, Reply};
 use crate::error::{Result, UserError};
 use crate::handler;
@@ -57,13 +58,17 @@ pub fn command(registry: &Registry) -> Command {
                     description: "Watch a brand's metric and post to a channel when it moves",
                     options: vec![
                         OptionSpec::brand("brand", "The brand to watch").required(),
-                        metric_option(registry),
+                        OptionSpec::new(
+                            "metric",
+                            "The metric (spike, threshold); a breakout watches collected posts",
+                            Kind::Choice(registry.names()),
+                        ),
                         OptionSpec::new("channel", "The channel to post alerts in", Kind::Channel)
                             .required(),
                         OptionSpec::new(
                             "kind",
-                            "spike: the day stands out from its 28 days; threshold: it crosses a value",
-                            Kind::Choice(vec!["spike", "threshold"]),
+                            "spike: the day stands out; threshold: it crosses a value; breakout: a post stands out",
+                            Kind::Choice(vec!["spike", "threshold", "breakout"]),
                         )
                         .required(),
                         OptionSpec::new(
@@ -73,13 +78,18 @@ pub fn command(registry: &Registry) -> Command {
                         ),
                         OptionSpec::new(
                             "k",
-                            "spike: how many robust standard deviations count (default 3, up to 10)",
+                            "spike, breakout: how many standard deviations count (default 3, up to 10)",
                             Kind::Text { max_len: 12 },
                         ),
                         OptionSpec::new(
                             "value",
                             "threshold: the value to watch, such as 10,000 or 2.5 (percent)",
                             Kind::Text { max_len: 24 },
+                        ),
+                        OptionSpec::new(
+                            "scope",
+                            "breakout: the mean of the brand's posts, or its landscapes' (default brand)",
+                            Kind::Choice(vec!["brand", "landscape"]),
                         ),
                         OptionSpec::new(
                             "cooldown",
@@ -145,10 +155,23 @@ async fn verdict(ctx: &Context<'_>, rule: &AlertRule, plugin: &dyn Plugin) -> Re
     Ok(judge(watch, direction, plugin.unit(), &points, ctx.today))
 }
 
-/// `/alert add brand metric channel kind [direction] [k] [value] [cooldown] [role]`
+/// `/alert add brand [metric] channel kind [direction] [k] [value] [scope] [cooldown] [role]`
 pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let brand = ctx.brand(options.text("brand").unwrap_or_default()).await?;
-    let plugin = crate::analysis::metric(ctx, options)?;
+    let kind = options.text("kind").unwrap_or("spike");
+    let breakout = kind == "breakout";
+    let plugin = if breakout {
+        breakout::checks(ctx, options, &brand).await?
+    } else {
+        if options.text("scope").is_some() {
+            return Err(UserError::InvalidOption {
+                option: "scope",
+                accepts: "left out for a spike or threshold rule; it is a breakout's".to_string(),
+            }
+            .into());
+        }
+        crate::analysis::metric(ctx, options)?
+    };
     let channel = options
         .text("channel")
         .and_then(|c| c.parse::<u64>().ok())
@@ -156,8 +179,12 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             option: "channel",
             accepts: "the channel to post alerts in".to_string(),
         })?;
-    let kind = options.text("kind").unwrap_or("spike");
-    let direction = Direction::parse(options.text("direction").unwrap_or("both"));
+    let direction =
+        Direction::parse(
+            options
+                .text("direction")
+                .unwrap_or(if breakout { "up" } else { "both" }),
+        );
     let level = if kind == "threshold" {
         if options.text("k").is_some() {
             return Err(UserError::InvalidOption {
@@ -177,7 +204,7 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         if options.text("value").is_some() {
             return Err(UserError::InvalidOption {
                 option: "value",
-                accepts: "left out for a spike rule, which takes `k`".to_string(),
+                accepts: format!("left out for a {kind} rule, which takes `k`"),
             }
             .into());
         }
@@ -198,7 +225,7 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         Period::ending(ctx.today, crate::trend::DAILY_POINTS_UP_TO),
     )
     .await?;
-    if days.is_empty() {
+    if days.is_empty() && !breakout {
         return Err(UserError::NeverLogged {
             brand: brand.name,
             metric: plugin.label().to_string(),
@@ -229,6 +256,7 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             kind,
             direction: direction.name(),
             level,
+            scope: breakout.then(|| options.text("scope").unwrap_or("brand")),
             role_id: role,
             cooldown_hours: cooldown,
             created_by: ctx.user_id,
@@ -353,33 +381,12 @@ pub async fn test(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             accepts: format!("one of {}", ctx.registry.names().join(", ")),
         })?;
     let unit = plugin.unit();
-    let verdict = verdict(ctx, rule, plugin).await?;
     let mut fields = Vec::new();
-    if let (Some(day), Some(value)) = (verdict.day, verdict.value) {
-        fields.push(Field::inline(
-            format!("Value on {day}"),
-            format_value(unit, value),
-        ));
+    if rule.kind == "breakout" {
+        breakout::test_fields(ctx, rule, &mut fields).await?;
+    } else {
+        test_fields(ctx, rule, plugin, &mut fields).await?;
     }
-    if let Some(r) = verdict.robust {
-        fields.push(Field::inline(
-            format!("Median of {} days", verdict.history),
-            format_value(unit, r.median),
-        ));
-        fields.push(Field::inline("MAD", format_value(unit, r.mad)));
-        fields.push(Field::inline("Robust z", format!("{:+.2}", r.z)));
-    }
-    if let Some((day, value)) = verdict.previous {
-        fields.push(Field::inline(
-            format!("Before, on {day}"),
-            format_value(unit, value),
-        ));
-    }
-    let decision = match verdict.fires {
-        Some(_) => format!("Would fire: {}.", verdict.why),
-        None => format!("Would not fire: {}.", verdict.why),
-    };
-    fields.push(Field::new("Decision", decision));
     let until = rule
         .last_fired
         .map(|at| at + rule.cooldown_hours.saturating_mul(3600))
@@ -409,12 +416,71 @@ pub async fn test(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     }))
 }
 
+/// `/alert test`'s numbers for a spike or threshold rule.
+async fn test_fields(
+    ctx: &Context<'_>,
+    rule: &AlertRule,
+    plugin: &dyn Plugin,
+    fields: &mut Vec<Field>,
+) -> Result<()> {
+    let unit = plugin.unit();
+    let verdict = verdict(ctx, rule, plugin).await?;
+    if let (Some(day), Some(value)) = (verdict.day, verdict.value) {
+        fields.push(Field::inline(
+            format!("Value on {day}"),
+            format_value(unit, value),
+        ));
+    }
+    if let Some(r) = verdict.robust {
+        fields.push(Field::inline(
+            format!("Median of {} days", verdict.history),
+            format_value(unit, r.median),
+        ));
+        fields.push(Field::inline("MAD", format_value(unit, r.mad)));
+        fields.push(Field::inline("Robust z", format!("{:+.2}", r.z)));
+    }
+    if let Some((day, value)) = verdict.previous {
+        fields.push(Field::inline(
+            format!("Before, on {day}"),
+            format_value(unit, value),
+        ));
+    }
+    let decision = match verdict.fires {
+        Some(_) => format!("Would fire: {}.", verdict.why),
+        None => format!("Would not fire: {}.", verdict.why),
+    };
+    fields.push(Field::new("Decision", decision));
+    Ok(())
+}
+
 /// Judges the guild's rules (only those on `brand`, when given) and claims each event that
 /// fires; returns the claims, to post.
 pub async fn claim_due(ctx: &Context<'_>, brand: Option<i64>) -> Result<Vec<EventClaim>> {
     let mut claims = Vec::new();
     for rule in ctx.store.alerts(Some(ctx.guild_id)).await? {
         if rule.failing.is_some() || brand.is_some_and(|b| b != rule.brand_id) {
+            continue;
+        }
+        if rule.kind == "breakout" {
+            let posts = breakout::posts_in_scope(ctx, &rule).await?;
+            let judged = breakout::judge(rule.brand_id, &posts, rule.level, ctx.now);
+            for standing in &judged.fires {
+                let text = breakout::message(&rule, standing);
+                if let Some(claim) = ctx
+                    .store
+                    .claim_alert(
+                        &rule,
+                        standing.day,
+                        &standing.post_id,
+                        &text,
+                        ctx.now.timestamp(),
+                    )
+                    .await?
+                {
+                    tracing::info!(rule = rule.id, guild = rule.guild_id, post = %standing.post_id, "breakout fired: claimed");
+                    claims.push(claim);
+                }
+            }
             continue;
         }
         let Some(plugin) = ctx.registry.by_name(&rule.metric) else {
@@ -427,7 +493,7 @@ pub async fn claim_due(ctx: &Context<'_>, brand: Option<i64>) -> Result<Vec<Even
         let text = message(&rule, plugin, &verdict, fired);
         if let Some(claim) = ctx
             .store
-            .claim_alert(&rule, day, &text, ctx.now.timestamp())
+            .claim_alert(&rule, day, "", &text, ctx.now.timestamp())
             .await?
         {
             tracing::info!(rule = rule.id, guild = rule.guild_id, %day, "alert fired: claimed");
@@ -442,9 +508,15 @@ pub async fn claim_due(ctx: &Context<'_>, brand: Option<i64>) -> Result<Vec<Even
 /// gone stops an alert rule (and `/alert list` says why); a passing failure leaves the claim
 /// for a later step to take over once its lease runs out.
 pub async fn post_claim(store: &Store, post: &Post, claim: EventClaim) -> Result<bool> {
-    let nonce = match claim.key {
+    let nonce = match &claim.key {
         // Discord keeps nonces of at most 25 characters.
-        EventKey::Alert { rule_id, day } => format!("a{rule_id}-{}", day.format("%Y%m%d")),
+        EventKey::Alert { rule_id, day, post } if post.is_empty() => {
+            format!("a{rule_id}-{}", day.format("%Y%m%d"))
+        }
+        // A post id can be long: a hash of it keeps the nonce unique per post and short.
+        EventKey::Alert { rule_id, post, .. } => {
+            format!("b{rule_id}-{:08x}", breakout::fnv32(post))
+        }
         EventKey::Goal { goal_id } => format!("g{goal_id}"),
     };
     let outgoing = Outgoing {
@@ -455,12 +527,14 @@ pub async fn post_claim(store: &Store, post: &Post, claim: EventClaim) -> Result
     };
     match post(outgoing).await {
         Ok(()) => {
-            store.finish_event(claim.key, true, None).await?;
+            store.finish_event(claim.key.clone(), true, None).await?;
             Ok(true)
         }
         Err(PostError::Gone(reason)) => {
             tracing::warn!(guild = claim.guild_id, %reason, "alert channel refused: rule stopped");
-            store.finish_event(claim.key, false, Some(&reason)).await?;
+            store
+                .finish_event(claim.key.clone(), false, Some(&reason))
+                .await?;
             Ok(false)
         }
         Err(PostError::Retry(reason)) => {
@@ -470,8 +544,8 @@ pub async fn post_claim(store: &Store, post: &Post, claim: EventClaim) -> Result
     }
 }
 
-/// After data arrived for `brand` (a logged command), or for any of the guild's brands (an
-/// import): judge their rules and goals and post what fires. Only a front end that can post
+/// After data arrived for `brand` (a logged command, a collection poll), or for any of the
+/// guild's brands (an import): judge their rules and goals and post what fires. Only a front end that can post
 /// judges here; without one the scheduler's look does. Failing to alert never fails the command
 /// that stored the data: it is logged, and the scheduler's next look tries again.
 pub async fn after_new_data(ctx: &Context<'_>, brand: Option<i64>) {

@@ -4,7 +4,7 @@
 //! An alert event is claimed as a digest run is (see `schedules.rs`): one transaction moves
 //! the rule's `last_fired` forward only when its cooldown has run out (an `UPDATE ...
 //! RETURNING` whose condition holds for one process only), then inserts the event keyed by
-//! rule and day with `ON CONFLICT DO NOTHING RETURNING`; either failing rolls both back. The
+//! rule and day (and post, for a breakout) with `ON CONFLICT DO NOTHING RETURNING`; either failing rolls both back. The
 //! event's message is stored with the claim, so a claim taken over after a restart posts the
 //! same words. A goal has one closing event (met, or missed), claimed the same way.
 
@@ -25,12 +25,14 @@ pub struct AlertRule {
     #[sqlx(try_from = "i64")]
     pub channel_id: u64,
     pub metric: String,
-    /// `spike` or `threshold`.
+    /// `spike`, `threshold` or `breakout`.
     pub kind: String,
     /// `up`, `down` or `both`.
     pub direction: String,
     /// A spike's robust z threshold `k`, or the value a threshold rule watches.
     pub level: f64,
+    /// A breakout's scope: `brand` or `landscape`.
+    pub scope: Option<String>,
     pub role_id: Option<i64>,
     pub cooldown_hours: i64,
     pub last_fired: Option<i64>,
@@ -47,6 +49,7 @@ pub struct NewAlert<'a> {
     pub kind: &'a str,
     pub direction: &'a str,
     pub level: f64,
+    pub scope: Option<&'a str>,
     pub role_id: Option<u64>,
     pub cooldown_hours: i64,
     pub created_by: u64,
@@ -88,11 +91,19 @@ pub struct NewGoal<'a> {
     pub created_at: i64,
 }
 
-/// What a claimed event is: an alert rule's on a day, or a goal's closing one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// What a claimed event is: an alert rule's on a day (for a breakout, the post's day and the
+/// post), or a goal's closing one.
+#[derive(Debug, Clone, PartialEq)]
 pub enum EventKey {
-    Alert { rule_id: i64, day: NaiveDate },
-    Goal { goal_id: i64 },
+    Alert {
+        rule_id: i64,
+        day: NaiveDate,
+        /// The breakout post's id; empty for other rules.
+        post: String,
+    },
+    Goal {
+        goal_id: i64,
+    },
 }
 
 /// An event claimed for posting, with everything posting it needs.
@@ -119,13 +130,15 @@ pub trait Alerts: Send + Sync {
     /// Removes one of the guild's alert rules; returns whether it existed.
     async fn remove_alert(&self, guild_id: u64, id: i64) -> Result<bool>;
 
-    /// Claims the event of `rule` on `day` at `now` (Unix seconds), with the message it posts:
+    /// Claims the event of `rule` on `day` (and `post`, a breakout's, else empty) at `now` (Unix
+    /// seconds), with the message it posts:
     /// `None` when that event was claimed before, when the rule's cooldown (from its latest
     /// event) has not run out, or when the rule stopped.
     async fn claim_alert(
         &self,
         rule: &AlertRule,
         day: NaiveDate,
+        post: &str,
         message: &str,
         now: i64,
     ) -> Result<Option<EventClaim>>;
@@ -161,7 +174,7 @@ pub trait Alerts: Send + Sync {
 }
 
 const RULES: &str = "SELECT r.id, r.guild_id, r.brand_id, b.name AS brand, r.channel_id, r.metric,
-        r.kind, r.direction, r.level, r.role_id, r.cooldown_hours, r.last_fired, r.failing
+        r.kind, r.direction, r.level, r.scope, r.role_id, r.cooldown_hours, r.last_fired, r.failing
     FROM alert_rules r JOIN brands b ON b.id = r.brand_id
     WHERE $1 IS NULL OR r.guild_id = $1 ORDER BY r.id";
 
@@ -183,8 +196,8 @@ macro_rules! impl_alerts {
                     // refusal, not a rule.
                     let id = sqlx::query_scalar(
                         "INSERT INTO alert_rules (guild_id, brand_id, channel_id, metric, kind,
-                             direction, level, role_id, cooldown_hours, created_by, created_at)
-                         SELECT guild_id, id, $3, $4, $5, $6, $7, $8, $9, $10, $11
+                             direction, level, role_id, cooldown_hours, created_by, created_at, scope)
+                         SELECT guild_id, id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
                          FROM brands WHERE guild_id = $1 AND id = $2 RETURNING id",
                     )
                     .bind(guild(alert.guild_id))
@@ -198,6 +211,7 @@ macro_rules! impl_alerts {
                     .bind(alert.cooldown_hours)
                     .bind(alert.created_by as i64)
                     .bind(alert.created_at)
+                    .bind(alert.scope)
                     .fetch_optional(&mut *tx)
                     .await?;
                     tx.commit().await?;
@@ -230,6 +244,7 @@ macro_rules! impl_alerts {
                 &self,
                 rule: &AlertRule,
                 day: NaiveDate,
+                post: &str,
                 message: &str,
                 now: i64,
             ) -> Result<Option<EventClaim>> {
@@ -252,14 +267,15 @@ macro_rules! impl_alerts {
                         return Ok(None);
                     }
                     let claimed: Option<i64> = sqlx::query_scalar(
-                        "INSERT INTO alert_events (rule_id, day, state, claimed_at, message)
-                         VALUES ($1, $2, 'claimed', $3, $4)
+                        "INSERT INTO alert_events (rule_id, day, state, claimed_at, message, post_id)
+                         VALUES ($1, $2, 'claimed', $3, $4, $5)
                          ON CONFLICT DO NOTHING RETURNING rule_id",
                     )
                     .bind(rule.id)
                     .bind(day)
                     .bind(now)
                     .bind(message)
+                    .bind(post)
                     .fetch_optional(&mut *tx)
                     .await?;
                     if claimed.is_none() {
@@ -268,7 +284,11 @@ macro_rules! impl_alerts {
                     }
                     tx.commit().await?;
                     Ok(Some(EventClaim {
-                        key: EventKey::Alert { rule_id: rule.id, day },
+                        key: EventKey::Alert {
+                            rule_id: rule.id,
+                            day,
+                            post: post.to_string(),
+                        },
                         guild_id: rule.guild_id,
                         channel_id: rule.channel_id,
                         role_id: rule.role_id.map(|r| r as u64),
@@ -360,13 +380,13 @@ macro_rules! impl_alerts {
             async fn reclaim_events(&self, stale_before: i64, now: i64) -> Result<Vec<EventClaim>> {
                 // SQLite's RETURNING sees only the updated table, so rules and goals are read
                 // after.
-                let (alerts, goals): (Vec<(i64, NaiveDate, String)>, Vec<(i64, String)>) = retrying!(self, async {
+                let (alerts, goals): (Vec<(i64, NaiveDate, String, String)>, Vec<(i64, String)>) = retrying!(self, async {
                     let mut tx = self.begin_write().await?;
                     let alerts = sqlx::query_as(
                         "UPDATE alert_events SET claimed_at = $1
                          WHERE state = 'claimed' AND claimed_at < $2
                            AND rule_id IN (SELECT id FROM alert_rules WHERE failing IS NULL)
-                         RETURNING rule_id, day, message",
+                         RETURNING rule_id, day, post_id, message",
                     )
                     .bind(now)
                     .bind(stale_before)
@@ -387,10 +407,10 @@ macro_rules! impl_alerts {
                 let mut claims = Vec::new();
                 if !alerts.is_empty() {
                     let rules = self.alerts(None).await?;
-                    for (rule_id, day, message) in alerts {
+                    for (rule_id, day, post, message) in alerts {
                         if let Some(rule) = rules.iter().find(|r| r.id == rule_id) {
                             claims.push(EventClaim {
-                                key: EventKey::Alert { rule_id, day },
+                                key: EventKey::Alert { rule_id, day, post },
                                 guild_id: rule.guild_id,
                                 channel_id: rule.channel_id,
                                 role_id: rule.role_id.map(|r| r as u64),
@@ -425,12 +445,13 @@ macro_rules! impl_alerts {
                 let state = if posted { "posted" } else { "failed" };
                 retrying!(self, async {
                     let mut tx = self.begin_write().await?;
-                    match key {
-                        EventKey::Alert { rule_id, day } => {
-                            sqlx::query("UPDATE alert_events SET state = $1 WHERE rule_id = $2 AND day = $3")
+                    match &key {
+                        EventKey::Alert { rule_id, day, post } => {
+                            sqlx::query("UPDATE alert_events SET state = $1 WHERE rule_id = $2 AND day = $3 AND post_id = $4")
                                 .bind(state)
                                 .bind(rule_id)
                                 .bind(day)
+                                .bind(post)
                                 .execute(&mut *tx)
                                 .await?;
                             if let Some(reason) = stop {

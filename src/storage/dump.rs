@@ -156,6 +156,7 @@ pub struct AlertRuleRow {
     pub kind: String,
     pub direction: String,
     pub level: f64,
+    pub scope: Option<String>,
     pub role_id: Option<i64>,
     pub cooldown_hours: i64,
     pub created_by: i64,
@@ -171,6 +172,7 @@ pub struct AlertEventRow {
     pub state: String,
     pub claimed_at: i64,
     pub message: String,
+    pub post_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]

@@ -120,15 +120,15 @@ macro_rules! impl_transfer {
                     .fetch_all(&mut *tx)
                     .await?,
                     alert_rules: sqlx::query_as(
-                        "SELECT id, guild_id, brand_id, channel_id, metric, kind, direction, level,
+                        "SELECT id, guild_id, brand_id, channel_id, metric, kind, direction, level, scope,
                                 role_id, cooldown_hours, created_by, created_at, last_fired, failing
                          FROM alert_rules ORDER BY id",
                     )
                     .fetch_all(&mut *tx)
                     .await?,
                     alert_events: sqlx::query_as(
-                        "SELECT rule_id, day, state, claimed_at, message
-                         FROM alert_events ORDER BY rule_id, day",
+                        "SELECT rule_id, day, state, claimed_at, message, post_id
+                         FROM alert_events ORDER BY rule_id, day, post_id",
                     )
                     .fetch_all(&mut *tx)
                     .await?,
@@ -289,7 +289,7 @@ macro_rules! impl_transfer {
                     let mut insert = QueryBuilder::<$db>::new(
                         "INSERT INTO alert_rules (id, guild_id, brand_id, channel_id, metric, kind,
                              direction, level, role_id, cooldown_hours, created_by, created_at,
-                             last_fired, failing) ",
+                             last_fired, failing, scope) ",
                     );
                     insert.push_values(chunk, |mut row, r| {
                         row.push_bind(r.id)
@@ -305,20 +305,22 @@ macro_rules! impl_transfer {
                             .push_bind(r.created_by)
                             .push_bind(r.created_at)
                             .push_bind(r.last_fired)
-                            .push_bind(r.failing.clone());
+                            .push_bind(r.failing.clone())
+                            .push_bind(r.scope.clone());
                     });
                     insert.build().execute(&mut *tx).await?;
                 }
                 for chunk in dump.alert_events.chunks(BATCH) {
                     let mut insert = QueryBuilder::<$db>::new(
-                        "INSERT INTO alert_events (rule_id, day, state, claimed_at, message) ",
+                        "INSERT INTO alert_events (rule_id, day, state, claimed_at, message, post_id) ",
                     );
                     insert.push_values(chunk, |mut row, e| {
                         row.push_bind(e.rule_id)
                             .push_bind(e.day)
                             .push_bind(e.state.clone())
                             .push_bind(e.claimed_at)
-                            .push_bind(e.message.clone());
+                            .push_bind(e.message.clone())
+                            .push_bind(e.post_id.clone());
                     });
                     insert.build().execute(&mut *tx).await?;
                 }

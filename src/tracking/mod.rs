@@ -187,6 +187,9 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             &account_row,
         )
         .await?;
+        if let poll::Outcome::Stored { .. } = outcome {
+            crate::alerts::after_new_data(ctx, Some(account_row.brand_id)).await;
+        }
         lines.push(outcome.describe(ctx.settings.collect.backfill_days));
     }
     lines.push(format!(

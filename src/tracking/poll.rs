@@ -413,14 +413,22 @@ async fn start_queued(
         let task = {
             let services = services.clone();
             tasks.spawn(async move {
-                poll_account(
+                let outcome = poll_account(
                     &services.store,
                     &services.collectors,
                     &services.settings,
                     &services.clock,
                     &account,
                 )
-                .await
+                .await;
+                if let Ok(Outcome::Stored { .. }) = outcome {
+                    // The poll has committed: its brand's rules see the new data now, not at
+                    // the scheduler's next look. A failed alert is logged there and never
+                    // fails the poll.
+                    let ctx = services.context(account.guild_id, 0);
+                    crate::alerts::after_new_data(&ctx, Some(account.brand_id)).await;
+                }
+                outcome
             })
         };
         *running.entry(host.clone()).or_default() += 1;

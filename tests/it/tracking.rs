@@ -82,6 +82,17 @@ impl World {
             .await
     }
 
+    /// Posts alerts to `discord` through the real serenity client.
+    fn post_to(&self, discord: &crate::support::fake_discord::FakeDiscord) {
+        let http = serenity::http::HttpBuilder::new("fake-token")
+            .proxy(&discord.base_url)
+            .ratelimiter_disabled(true)
+            .build();
+        self.dispatcher
+            .services()
+            .set_poster(metricord::discord::channel_poster(Arc::new(http)));
+    }
+
     fn set_time(&self, at: DateTime<Utc>) {
         if let Clock::Manual(now) = &self.clock {
             *now.lock().unwrap() = at;
@@ -625,5 +636,163 @@ async fn a_collected_youtube_count_moving_less_than_its_rounding_is_not_growth(d
     assert!(
         report.contains("youtube: 12,400 · +100 (+0.813%)"),
         "{report}"
+    );
+}
+
+on_both_backends!(#[tokio::test] async fn a_poll_that_stores_data_judges_the_brands_alerts_at_once);
+async fn a_poll_that_stores_data_judges_the_brands_alerts_at_once(db: TestDb) {
+    use crate::support::fake_discord::{CHANNEL_ID, FakeDiscord};
+    let world = World::new(db).await;
+    world
+        .run(&format!(
+            "/track add brand:Ballet platform:bluesky account:{DID}"
+        ))
+        .await;
+    let added = world
+        .run(&format!(
+            "/alert add brand:Ballet metric:audience channel:{CHANNEL_ID} kind:threshold direction:up value:5,000"
+        ))
+        .await;
+    assert!(!added.ephemeral, "{}", text(&added));
+    let discord = FakeDiscord::start().await;
+    world.post_to(&discord);
+
+    // The next day's poll finds 5,100 followers: the rule fires as the poll stores them.
+    world.set_time(start() + Duration::days(1));
+    let grown = fixture("bluesky/profile.json")
+        .replace("\"followersCount\": 4821", "\"followersCount\": 5100");
+    world
+        .fake
+        .push("/xrpc/app.bsky.actor.getProfile", Canned::json(200, grown));
+    assert_eq!(world.round().await.collected, 1);
+    let posted = discord.channel_messages(CHANNEL_ID);
+    assert_eq!(posted.len(), 1, "the crossing is posted by the poll");
+    let said = posted[0].json["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        said.contains("Threshold") && said.contains("5,100"),
+        "{said}"
+    );
+
+    // A later poll with no new crossing posts nothing more.
+    world.set_time(start() + Duration::days(1) + Duration::hours(6));
+    assert_eq!(world.round().await.collected, 1);
+    assert_eq!(discord.channel_messages(CHANNEL_ID).len(), 1);
+}
+
+on_both_backends!(#[tokio::test] async fn a_breakout_post_fires_once_with_its_link_and_only_with_20_posts_behind_it);
+async fn a_breakout_post_fires_once_with_its_link_and_only_with_20_posts_behind_it(db: TestDb) {
+    use crate::support::fake_discord::{CHANNEL_ID, FakeDiscord};
+    let world = World::new(db).await;
+    world
+        .run(&format!(
+            "/track add brand:Ballet platform:bluesky account:{DID}"
+        ))
+        .await;
+    let discord = FakeDiscord::start().await;
+    world.post_to(&discord);
+    let added = world
+        .run(&format!(
+            "/alert add brand:Ballet channel:{CHANNEL_ID} kind:breakout k:3"
+        ))
+        .await;
+    assert!(!added.ephemeral, "{}", text(&added));
+    // A brand without collected posts, and a scope on a spike rule: refused, nothing stored.
+    world.run("/brand add name:Untracked").await;
+    let refused = world
+        .run(&format!(
+            "/alert add brand:Untracked channel:{CHANNEL_ID} kind:breakout"
+        ))
+        .await;
+    assert!(
+        refused.ephemeral && text(&refused).contains("track one of its accounts first"),
+        "{}",
+        text(&refused)
+    );
+    let refused = world
+        .run(&format!(
+            "/alert add brand:Ballet metric:audience channel:{CHANNEL_ID} kind:spike scope:landscape"
+        ))
+        .await;
+    assert!(
+        refused.ephemeral && text(&refused).contains("scope"),
+        "{}",
+        text(&refused)
+    );
+    let store = world.db.store().await;
+    assert_eq!(store.alerts(Some(GUILD)).await.unwrap().len(), 1);
+    let account = store.tracked(Some(GUILD)).await.unwrap().remove(0);
+    // Posts of today, 1,000 followers: 9 or 11 likes (0.9% or 1.1%), and one of 50 (5%).
+    let day = start().date_naive();
+    let post = |i: i64, likes: Option<i64>| CollectedPost {
+        post_id: format!("at://did:plc:test/app.bsky.feed.post/p{i}"),
+        link: format!("https://bsky.app/profile/ballet.bsky.social/post/p{i}"),
+        published: (start() - Duration::hours(11) + Duration::minutes(i)).timestamp(),
+        day,
+        applause: Some(likes.unwrap_or([9, 11][i as usize % 2])),
+        conversation: None,
+        amplification: None,
+    };
+    let mut posts: Vec<CollectedPost> = (0..19).map(|i| post(i, None)).collect();
+    posts.push(post(99, Some(50)));
+    let write = |posts: Vec<CollectedPost>| {
+        let store = store.clone();
+        let account = account.clone();
+        async move {
+            store
+                .record_poll(&PollWrite {
+                    account: &account,
+                    followers: Some(1000),
+                    today: day,
+                    posts: &posts,
+                    at: start(),
+                    next_poll: start().timestamp() + 3600,
+                })
+                .await
+                .unwrap();
+        }
+    };
+    write(posts).await;
+    let judge = || async {
+        let services = world.dispatcher.services();
+        metricord::alerts::after_new_data(&services.context(GUILD, 0), None).await;
+    };
+    judge().await;
+    assert!(
+        discord.channel_messages(CHANNEL_ID).is_empty(),
+        "19 posts behind it are too few"
+    );
+    let test = text(&world.run("/alert test id:1").await);
+    assert!(test.contains("Would not fire: only 20 posts"), "{test}");
+
+    write(vec![post(19, None)]).await;
+    judge().await;
+    let posted = discord.channel_messages(CHANNEL_ID);
+    assert_eq!(posted.len(), 1);
+    let said = posted[0].json["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(said.contains("Breakout post"), "{said}");
+    assert!(
+        said.contains("https://bsky.app/profile/ballet.bsky.social/post/p99"),
+        "{said}"
+    );
+    // 20 others, ten at 0.9% and ten at 1.1%: mean 1%, sd 0.10.
+    assert!(
+        said.contains("5.00% engagement by followers, against a mean of 1.00% (sd 0.10)"),
+        "{said}"
+    );
+
+    // After the cooldown the same post is still far above the rest, and stays told once.
+    world.set_time(start() + Duration::hours(25));
+    judge().await;
+    assert_eq!(discord.channel_messages(CHANNEL_ID).len(), 1);
+    let test = text(&world.run("/alert test id:1").await);
+    assert!(
+        test.contains("Would fire") && test.contains("5.00%"),
+        "{test}"
     );
 }
