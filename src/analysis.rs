@@ -105,14 +105,16 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let brand = ctx.brand(options.text("brand").unwrap_or_default()).await?;
     let period = period(ctx, options)?;
     let platform = options.text("platform");
-    // The two periods are read on two connections at once.
+    // The two periods, and what is collected for the brand, are read on connections of their
+    // own at once: each read is a round trip.
     let ids = [brand.id];
-    let (now, before) = tokio::try_join!(
+    let (now, before, youtube_rounded, collected) = tokio::try_join!(
         breakdown(ctx, &ids, period, platform, None),
         breakdown(ctx, &ids, period.previous(), platform, None),
+        freshness::collects_youtube(ctx, brand.id),
+        freshness::note(ctx, &ids, platform),
     )?;
     let mut fields = Vec::new();
-    let youtube_rounded = freshness::collects_youtube(ctx, brand.id).await?;
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
         let platforms: Vec<&String> = now.platforms.keys().map(|(_, p)| p).collect();
@@ -164,7 +166,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             crate::command::DEFAULT_PLATFORM
         ));
     }
-    if let Some(note) = freshness::note(ctx, &ids, platform).await? {
+    if let Some(note) = collected {
         fields.push(Field::new("Collected", note));
     }
     Ok(Reply::embed(Embed {
@@ -199,9 +201,20 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let period = period(ctx, options)?;
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
     let platform = options.text("platform");
-    let (totals, before) = tokio::try_join!(
+    let by_growth = options.text("rank") == Some("growth");
+    // The period before is read only when the reply shows growth: for counts, or when ranked
+    // by it. The reads run side by side, each on a connection of its own.
+    let earlier = async {
+        if plugin.unit() == Unit::Count || by_growth {
+            breakdown(ctx, &ids, period.previous(), platform, Some(plugin)).await
+        } else {
+            Ok(Default::default())
+        }
+    };
+    let (totals, before, fresh) = tokio::try_join!(
         breakdown(ctx, &ids, period, platform, Some(plugin)),
-        breakdown(ctx, &ids, period.previous(), platform, Some(plugin)),
+        earlier,
+        freshness::summary(ctx, &ids, platform),
     )?;
     let (totals, before) = (totals.brands, before.brands);
     let mut ranked: Vec<(&Brand, Summary)> = brands
@@ -212,7 +225,6 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         .iter()
         .filter_map(|(b, _)| Some((b.id, plugin.summarize(before.get(&b.id)?)?)))
         .collect();
-    let by_growth = options.text("rank") == Some("growth");
     if ranked.is_empty() {
         return Ok(Reply::text(format!(
             "No {} data for {scope} from {} to {}.",
@@ -319,7 +331,7 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
                         ""
                     }
                 )),
-                freshness::summary(ctx, &ids, options.text("platform")).await?,
+                fresh,
             ]
             .into_iter()
             .flatten()

@@ -13,7 +13,7 @@ use crate::command::{
 };
 use crate::error::{Result, UserError};
 use crate::handler;
-use crate::plugin::{Calculation, Plugin};
+use crate::plugin::{Calculation, History, Plugin};
 use crate::plugins::Registry;
 use crate::services::{Command, Context};
 use crate::storage::{Logged, NewSnapshot, Source};
@@ -67,35 +67,49 @@ async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     }
     let platform_given = options.text("platform").is_some();
     let platform = options.text("platform").unwrap_or(DEFAULT_PLATFORM);
-    let brand = options.text("brand");
-    let history = match brand {
-        Some(brand) => {
-            ctx.store
-                .history(ctx.guild_id, brand, platform, day, &plugin.needs())
-                .await?
-        }
-        None => Default::default(),
+    // Checked before anything is written: a plugin fails on its options alone.
+    let checked = plugin.calculate(options, &History::default())?;
+    let Some(brand) = options.text("brand") else {
+        return Ok(metric_reply(checked, None, None, platform_given));
     };
-    let calculation = plugin.calculate(options, &history)?;
-    let logged = match brand {
-        Some(brand) if !calculation.store.is_empty() => {
-            let snapshot = NewSnapshot {
-                guild_id: ctx.guild_id,
-                brand,
-                platform,
-                day,
-                values: &calculation.store,
-                logged_by: ctx.user_id,
-                logged_at: ctx.now,
-                source: Source::Command,
-            };
-            Some(
-                ctx.store
-                    .log(&snapshot, ctx.settings.brands.auto_create)
-                    .await?,
-            )
+    // What the new value is compared with lies before its day or with other brands, so the
+    // write cannot change it: both go to the database at once, one round trip of waiting
+    // instead of two.
+    let needs = plugin.needs();
+    let history = ctx
+        .store
+        .history(ctx.guild_id, brand, platform, day, &needs);
+    let snapshot = NewSnapshot {
+        guild_id: ctx.guild_id,
+        brand,
+        platform,
+        day,
+        values: &checked.store,
+        logged_by: ctx.user_id,
+        logged_at: ctx.now,
+        source: Source::Command,
+    };
+    let log = async {
+        if snapshot.values.is_empty() {
+            return Ok(None);
         }
-        _ => None,
+        let logged = ctx
+            .store
+            .log(&snapshot, ctx.settings.brands.auto_create)
+            .await?;
+        Ok::<_, crate::error::Error>(Some(logged))
+    };
+    let (history, logged) = tokio::join!(history, log);
+    let logged = logged?;
+    // The snapshot is committed by now: a failed read of what it is compared with leaves the
+    // comparison out rather than saying nothing was stored.
+    let calculation = match history {
+        Ok(history) => plugin.calculate(options, &history).unwrap_or(checked),
+        Err(err) if logged.is_some() => {
+            tracing::warn!(error = %err, "reading a brand's history failed");
+            checked
+        }
+        Err(err) => return Err(err),
     };
     // A brand created by a typo splits the data; point at the name that was probably meant.
     // The snapshot is committed by now, so this is best effort: a failed read must not turn the
@@ -115,11 +129,7 @@ async fn run(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     };
     // Only today's or yesterday's numbers can be news (see `alerts::judge`).
     if let (Some(logged), true) = (&logged, day >= today - chrono::Duration::days(1)) {
-        match ctx.store.brand(ctx.guild_id, &logged.brand).await {
-            Ok(Some(brand)) => crate::alerts::after_new_data(ctx, Some(brand.id)).await,
-            Ok(None) => {}
-            Err(err) => tracing::warn!(error = %err, "reading the brand for alerts failed"),
-        }
+        crate::alerts::after_new_data(ctx, Some(logged.brand_id)).await;
     }
     Ok(metric_reply(
         calculation,

@@ -28,7 +28,10 @@ pub trait Plugin: Send + Sync {
     }
 
     /// Computes the metric from validated options. `history` holds what `needs` asked for about
-    /// the brand (empty when no brand was named). Errors here mean nothing is stored.
+    /// the brand (empty when no brand was named). Errors here mean nothing is stored. Whether it
+    /// fails and what it stores depend on the options alone: history only adds to the reply
+    /// (growth, share of voice), because a logged command checks the options and stores them
+    /// while the history is read beside the write.
     fn calculate(&self, options: &Options, history: &History) -> Result<Calculation, UserError>;
 
     /// The metric's name in reports, comparisons and digests: "CTR", "Audience".

@@ -25,7 +25,7 @@ use crate::error::{Error, Result};
 use crate::period::Period;
 use crate::plugins::Registry;
 use crate::settings::{DatabaseSettings, Settings};
-use crate::storage::{AGGREGATE, HISTORY, Sqlite, Store};
+use crate::storage::{AGGREGATE, HISTORY, Sqlite, Store, history_statement};
 
 mod collect;
 mod platforms;
@@ -440,8 +440,11 @@ pub async fn run(settings: &Settings, folder: &Path, plan: &Plan) -> Result<Stri
 
     writeln!(out, "\nQuery plans of the hot queries:\n").ok();
     for (name, sql) in [
-        ("aggregate", AGGREGATE.sqlite),
-        ("history (previous values and competitors)", HISTORY.sqlite),
+        ("aggregate", AGGREGATE.sqlite.to_string()),
+        (
+            "history (previous values and competitors)",
+            history_statement(HISTORY.sqlite, 1, 1),
+        ),
     ] {
         let plan = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
             .bind("2026-01-01")

@@ -359,25 +359,33 @@ macro_rules! impl_brands {
                 if !findable(name) {
                     return Ok(None);
                 }
-                let guild = guild(guild_id);
-                let Some((id, name)): Option<(i64, String)> = sqlx::query_as(
-                    "SELECT id, name FROM landscapes WHERE guild_id = $1 AND name_key = $2",
-                )
-                .bind(guild)
-                .bind(brand_key(name))
-                .fetch_optional(self.reader())
-                .await?
-                else {
+                // One statement (each is a round trip): the landscape's name with each of its
+                // brands, or one row of NULLs beside the name when it has none.
+                let rows: Vec<(String, Option<i64>, Option<String>, Option<bool>)> =
+                    sqlx::query_as(
+                        "SELECT l.name, b.id, b.name, b.competitor FROM landscapes l
+                         LEFT JOIN landscape_brands lb ON lb.landscape_id = l.id
+                         LEFT JOIN brands b ON b.id = lb.brand_id AND b.guild_id = l.guild_id
+                         WHERE l.guild_id = $1 AND l.name_key = $2 ORDER BY b.name_key",
+                    )
+                    .bind(guild(guild_id))
+                    .bind(brand_key(name))
+                    .fetch_all(self.reader())
+                    .await?;
+                let Some((name, ..)) = rows.first() else {
                     return Ok(None);
                 };
-                let brands = sqlx::query_as(
-                    "SELECT b.id, b.name, b.competitor FROM landscape_brands lb JOIN brands b ON b.id = lb.brand_id
-                     WHERE lb.landscape_id = $1 AND b.guild_id = $2 ORDER BY b.name_key",
-                )
-                .bind(id)
-                .bind(guild)
-                .fetch_all(self.reader())
-                .await?;
+                let name = name.clone();
+                let brands = rows
+                    .into_iter()
+                    .filter_map(|(_, id, name, competitor)| {
+                        Some(Brand {
+                            id: id?,
+                            name: name?,
+                            competitor: competitor?,
+                        })
+                    })
+                    .collect();
                 Ok(Some((name, brands)))
             }
 

@@ -58,6 +58,7 @@ pub use postgres::Postgres;
 pub use schedules::{Claim, NewSchedule, Schedule, Schedules};
 pub use snapshots::{
     AGGREGATE, Aggregated, HISTORY, Logged, NewSnapshot, SnapshotLine, Snapshots, Source, Stored,
+    history_statement,
 };
 pub use sqlite::Sqlite;
 pub use tracking::{

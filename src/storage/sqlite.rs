@@ -314,6 +314,10 @@ impl Sqlite {
         sql.sqlite
     }
 
+    /// Whether a read over a period keeps its prepared statement between calls: SQLite plans
+    /// each run of a statement with its parameters anyway.
+    pub(super) const KEEPS_PERIOD_PLANS: bool = true;
+
     /// Brand ids as a JSON array, for `json_each`: one prepared statement serves any number.
     pub(super) fn ids(ids: &[i64]) -> String {
         format!(
