@@ -202,18 +202,17 @@ pub async fn compare(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let ids: Vec<i64> = brands.iter().map(|b| b.id).collect();
     let platform = options.text("platform");
     let by_growth = options.text("rank") == Some("growth");
-    // The period before is read only when the reply shows growth: for counts, or when ranked
-    // by it. The reads run side by side, each on a connection of its own.
-    let earlier = async {
-        if plugin.unit() == Unit::Count || by_growth {
-            breakdown(ctx, &ids, period.previous(), platform, Some(plugin)).await
-        } else {
-            Ok(Default::default())
-        }
-    };
+    // The period before only when the reply shows growth (counts, or ranked by it); the reads
+    // run side by side, each on a connection of its own.
+    let growth = plugin.unit() == Unit::Count || by_growth;
     let (totals, before, fresh) = tokio::try_join!(
         breakdown(ctx, &ids, period, platform, Some(plugin)),
-        earlier,
+        async {
+            match growth {
+                true => breakdown(ctx, &ids, period.previous(), platform, Some(plugin)).await,
+                false => Ok(Default::default()),
+            }
+        },
         freshness::summary(ctx, &ids, platform),
     )?;
     let (totals, before) = (totals.brands, before.brands);
@@ -570,35 +569,4 @@ pub fn format_value(unit: Unit, value: f64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn summary(value: f64, interval: Option<(f64, f64)>) -> Summary {
-        Summary {
-            value,
-            unit: Unit::Percent,
-            text: String::new(),
-            interval,
-            parts: Vec::new(),
-        }
-    }
-
-    #[test]
-    fn overlapping_intervals_are_noise_and_separate_ones_are_not() {
-        let a = summary(3.0, Some((2.5, 3.5)));
-        assert!(overlaps(&a, &summary(3.4, Some((3.2, 3.6)))));
-        assert!(!overlaps(&a, &summary(4.0, Some((3.6, 4.4)))));
-        assert!(!overlaps(&a, &summary(3.0, None)));
-    }
-
-    #[test]
-    fn gaps_and_changes_are_written_in_the_metrics_unit() {
-        assert_eq!(gap_text(Unit::Percent, -0.471), "-0.47 pts");
-        assert_eq!(gap_text(Unit::Count, 1234.4), "+1,234");
-        assert_eq!(
-            change_text(Some(&summary(2.0, None)), &summary(2.5, None)),
-            "+0.50 pts"
-        );
-        assert_eq!(change_text(None, &summary(2.5, None)), "new");
-    }
-}
+mod tests;

@@ -131,11 +131,10 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     let name = options.text("name").unwrap_or_default();
     let landscape = options.text("landscape");
     let competitor = options.boolean("competitor");
-    let created = ctx
+    let (brand, created) = ctx
         .store
         .add_brand(ctx.guild_id, name, competitor, landscape, ctx.now)
         .await?;
-    let brand = ctx.brand(name).await?;
     let mut text = if created {
         format!("Added {}", brand.name)
     } else {

@@ -38,7 +38,7 @@ pub trait Brands: Send + Sync {
     async fn brands(&self, guild_id: u64) -> Result<Vec<Brand>>;
 
     /// Adds a brand, or updates its competitor flag, and puts it in `landscape` (created if
-    /// new). Returns whether the brand was new.
+    /// new). Returns the brand as committed and whether it was new.
     async fn add_brand(
         &self,
         guild_id: u64,
@@ -46,7 +46,7 @@ pub trait Brands: Send + Sync {
         competitor: Option<bool>,
         landscape: Option<&str>,
         at: DateTime<Utc>,
-    ) -> Result<bool>;
+    ) -> Result<(Brand, bool)>;
 
     /// Every brand with its landscapes and how many values are stored for it.
     async fn brand_listing(&self, guild_id: u64) -> Result<Vec<BrandListing>>;
@@ -231,7 +231,7 @@ macro_rules! impl_brands {
                 competitor: Option<bool>,
                 landscape: Option<&str>,
                 at: DateTime<Utc>,
-            ) -> Result<bool> {
+            ) -> Result<(Brand, bool)> {
                 storable(name)?;
                 landscape.map(storable).transpose()?;
                 let guild = guild(guild_id);
@@ -247,8 +247,15 @@ macro_rules! impl_brands {
                         let landscape = Setup::Landscape(landscape.to_string());
                         Self::apply_setup(&mut tx, guild, brand_id, &landscape).await?;
                     }
+                    // Read inside the transaction: once it is committed, the reply must not
+                    // depend on another read that could fail.
+                    let brand: Brand =
+                        sqlx::query_as("SELECT id, name, competitor FROM brands WHERE id = $1")
+                            .bind(brand_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
                     tx.commit().await?;
-                    Ok(created)
+                    Ok((brand, created))
                 })
             }
 

@@ -135,12 +135,16 @@ pub async fn add(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
         }
         .into());
     }
-    if existing.is_none() {
-        ctx.store
-            .add_brand(ctx.guild_id, brand_name, None, None, ctx.now)
-            .await?;
-    }
-    let brand = ctx.brand(brand_name).await?;
+    let brand = match existing {
+        Some(brand) => brand,
+        None => {
+            let (brand, _) = ctx
+                .store
+                .add_brand(ctx.guild_id, brand_name, None, None, ctx.now)
+                .await?;
+            brand
+        }
+    };
     let lease = ctx.settings.digest.lease;
     let id = ctx
         .store
