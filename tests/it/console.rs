@@ -503,3 +503,98 @@ fn help_for_one_command_shows_only_that_command_and_its_options() {
         "{out}"
     );
 }
+
+/// The README's "What it looks like" transcripts: each block's first line is a command, the
+/// rest what the console printed for it (only its start when the block ends in "…").
+fn readme_transcripts() -> Vec<(String, Vec<String>)> {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README");
+    let start = readme
+        .find("<!-- The transcripts below")
+        .expect("the transcripts' start");
+    let end = readme
+        .find("<!-- End of the transcripts. -->")
+        .expect("the transcripts' end");
+    readme[start..end]
+        .split("```text\n")
+        .skip(1)
+        .map(|block| {
+            let block = block.split("```").next().unwrap_or_default();
+            let mut lines = block.lines().map(str::to_string);
+            let command = lines.next().unwrap_or_default();
+            let command = command
+                .strip_prefix("metricord> ")
+                .expect("a block starts with a command")
+                .to_string();
+            (command, lines.collect())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_readme_transcripts_are_what_the_console_prints_on_the_demo_data() {
+    use chrono::TimeZone;
+    use metricord::clock::Clock;
+    use metricord::dispatcher::Dispatcher;
+    use metricord::settings::Settings;
+    use std::sync::Arc;
+
+    let db = TestDb::new();
+    let settings = Settings {
+        database: db.settings(),
+        ..Settings::default()
+    };
+    // The demo data seeded as `seed-demo` does, on the day the README's transcripts were made.
+    let now = chrono::Utc
+        .with_ymd_and_hms(2026, 12, 1, 10, 0, 0)
+        .single()
+        .expect("a time");
+    let dispatcher = Dispatcher::new(Arc::new(settings), db.store().await, Clock::manual(now))
+        .expect("a dispatcher");
+    let services = dispatcher.services();
+    let guild = metricord::console::LOCAL_GUILD;
+    metricord::demo::seed(
+        &services.store,
+        &services.registry,
+        guild,
+        10,
+        90,
+        1,
+        now.date_naive(),
+    )
+    .await
+    .expect("the demo data");
+    let files = db.dir.path().join("attachments");
+    let transcripts = readme_transcripts();
+    assert_eq!(transcripts.len(), 3);
+    let mut stale = Vec::new();
+    for (command, shown) in transcripts {
+        let mut out: Vec<u8> = Vec::new();
+        let input = format!("{command}\n");
+        metricord::console::run(&dispatcher, guild, &files, input.as_bytes(), &mut out)
+            .await
+            .expect("the console runs");
+        let printed = String::from_utf8(out)
+            .expect("text")
+            .replace("metricord> ", "")
+            .replace(&files.display().to_string(), "attachments");
+        let printed: Vec<&str> = printed.trim_end().lines().collect();
+        let compared = match shown.last().map(String::as_str) {
+            Some("…") => &shown[..shown.len() - 1],
+            _ => &shown[..],
+        };
+        let matches = if compared.len() < shown.len() {
+            printed.len() >= compared.len() && printed[..compared.len()] == *compared
+        } else {
+            printed == *compared
+        };
+        if !matches {
+            stale.push(format!("metricord> {command}\n{}", printed.join("\n")));
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "README.md's transcripts are out of date; the console prints:\n\n{}",
+        stale.join("\n\n")
+    );
+}

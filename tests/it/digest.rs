@@ -644,20 +644,14 @@ async fn a_digests_reach_across_platforms_is_the_largest_day_of_the_sum(db: Test
     )
     .await
     .expect("a digest");
-    let text: String = digest
+    // Bean is in no landscape, so the digest of all brands lists it unranked.
+    let alone = digest
         .embeds
         .iter()
-        .flat_map(|e| {
-            e.fields
-                .iter()
-                .map(|f| format!("{}: {}\n", f.name, f.value))
-        })
-        .collect();
+        .find(|e| e.title == "Not in a landscape")
+        .expect("the brands in no landscape");
     // The best day of both platforms is the 25th, 3,100; their best days added would be 4,000.
-    assert!(
-        text.contains("Reach: 3,100 (largest daily figure)"),
-        "{text}"
-    );
+    assert_eq!(alone.description, "**Reach**: Bean 3,100 (new)");
 }
 
 on_both_backends!(#[tokio::test] async fn a_schedule_made_inside_the_repeated_hour_does_not_post_at_once);
@@ -741,13 +735,264 @@ async fn a_preview_right_after_logging_today_names_its_week_and_why_today_is_not
         "{}",
         preview.content
     );
-    let bean = preview
+    // Bean logged only today, so the week has nothing of it.
+    assert!(
+        preview.embeds[0]
+            .description
+            .ends_with("No data in the week: Bean"),
+        "{:?}",
+        preview.embeds
+    );
+    let alone = preview
         .embeds
         .iter()
-        .find(|e| e.title == "Bean")
-        .expect("Bean's embed");
+        .find(|e| e.title == "Not in a landscape")
+        .expect("the brands in no landscape");
+    assert_eq!(alone.description, "No data from 2026-11-25 to 2026-12-01.");
+}
+
+/// Every `#rank of n` in `text`.
+fn ranks(text: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    for piece in text.split('#').skip(1) {
+        let mut words = piece.split_whitespace();
+        let rank = words.next().and_then(|w| w.parse().ok());
+        let of = words.next();
+        let n = words
+            .next()
+            .and_then(|w| w.trim_end_matches([',', ')']).parse().ok());
+        if let (Some(rank), Some("of"), Some(n)) = (rank, of, n) {
+            found.push((rank, n));
+        }
+    }
+    found
+}
+
+/// A compact figure as the digest writes it (`9,856`, `11.1K`, `1.85M`) read back.
+fn figure(text: &str) -> f64 {
+    let text = text.trim_end_matches([',', '.']);
+    let (number, scale) = match text.chars().last() {
+        Some('K') => (&text[..text.len() - 1], 1e3),
+        Some('M') => (&text[..text.len() - 1], 1e6),
+        _ => (text, 1.0),
+    };
+    number.replace(',', "").parse::<f64>().expect("a figure") * scale
+}
+
+on_both_backends!(#[tokio::test] async fn the_all_brands_digest_of_the_demo_data_compares_within_landscapes_and_posts_as_one_message);
+async fn the_all_brands_digest_of_the_demo_data_compares_within_landscapes_and_posts_as_one_message(
+    db: TestDb,
+) {
+    let world = World::new(db, "2026-11-29T12:00:00Z").await;
+    let services = world.dispatcher.services();
+    let today = utc("2026-11-29T00:00:00Z").date_naive();
+    // Twelve brands in five landscapes (three in coffee and ballet), one of them in two.
+    metricord::demo::seed(&services.store, &services.registry, GUILD, 12, 21, 1, today)
+        .await
+        .expect("the demo data");
+    let (also, _) = metricord::demo::brand_name(5);
+    assert_eq!(also, "Summit Coffee");
+    let reply = world
+        .run("/brand add name:\"Summit Coffee\" landscape:sneakers")
+        .await;
+    assert!(!reply.ephemeral, "{}", reply.content);
+
+    let week = metricord::period::Period::ending(today, 7);
+    let digest = metricord::digest::for_guild(services, GUILD, None, week, world.now())
+        .await
+        .expect("a digest");
+    let text: Vec<&str> = digest
+        .embeds
+        .iter()
+        .flat_map(|e| {
+            let fields = e
+                .fields
+                .iter()
+                .flat_map(|f| [f.name.as_str(), f.value.as_str()]);
+            [e.title.as_str(), e.description.as_str()]
+                .into_iter()
+                .chain(fields)
+                .chain(e.footer.as_deref())
+        })
+        .collect();
+    let words = text
+        .iter()
+        .flat_map(|t| t.split_whitespace())
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    assert!(words <= 250, "{words} words:\n{}", text.join("\n"));
+
+    // Every rank is out of the brands of one landscape: at most three here, never twelve.
+    let listing = services.store.brand_listing(GUILD).await.expect("brands");
+    let size = |landscape: &str| {
+        listing
+            .iter()
+            .filter(|b| b.landscapes.iter().any(|l| l == landscape))
+            .count()
+    };
+    assert_eq!((size("coffee"), size("sneakers")), (3, 3));
+    for embed in &digest.embeds[1..] {
+        let landscape = embed.title.split(" · ").next().unwrap_or_default();
+        let found = ranks(&embed.description);
+        assert!(!found.is_empty(), "{}: {}", embed.title, embed.description);
+        for (rank, of) in found {
+            assert!(
+                rank <= of && of <= size(landscape),
+                "#{rank} of {of} in {landscape}: {}",
+                embed.description
+            );
+        }
+    }
+    let titles: Vec<&str> = digest.embeds.iter().map(|e| e.title.as_str()).collect();
     assert_eq!(
-        bean.description,
-        "Bean logged no data from 2026-11-25 to 2026-12-01."
+        titles,
+        [
+            "What stood out",
+            "airlines · North Airlines",
+            "ballet · North Ballet",
+            "banking · North Banking",
+            "coffee · North Coffee",
+            "sneakers · North Sneakers",
+        ]
+    );
+    let standouts = digest.embeds[0].description.lines().collect::<Vec<_>>();
+    assert!(standouts.len() <= 8, "{standouts:?}");
+    let landscapes = ["airlines", "ballet", "banking", "coffee", "sneakers"];
+    for line in &standouts {
+        assert!(
+            landscapes.iter().any(|l| line.starts_with(l)),
+            "a standout without its landscape: {line}"
+        );
+    }
+
+    // Coffee's competitor average of mentions is the mean of the coffee competitors' week
+    // (Summit Coffee, Harbor Coffee), not of every competitor of the server.
+    let stored = world.db.stored(GUILD).await;
+    let mentions = |brand: &str| -> f64 {
+        stored
+            .iter()
+            .filter(|(day, b, _, series, _)| {
+                b == brand
+                    && series == "mentions"
+                    && (week.from.to_string()..=week.to.to_string()).contains(day)
+            })
+            .map(|(_, _, _, _, value)| *value as f64)
+            .sum()
+    };
+    let coffee = (mentions("Summit Coffee") + mentions("Harbor Coffee")) / 2.0;
+    let competitors: Vec<&str> = listing
+        .iter()
+        .filter(|b| b.brand.competitor)
+        .map(|b| b.brand.name.as_str())
+        .collect();
+    let everyone = competitors.iter().map(|b| mentions(b)).sum::<f64>() / competitors.len() as f64;
+    let coffee_embed = &digest.embeds[4].description;
+    let line = coffee_embed
+        .lines()
+        .find(|l| l.starts_with("**Mentions**"))
+        .expect("coffee's mentions");
+    let shown = figure(
+        line.rsplit("competitor average ")
+            .next()
+            .expect("an average"),
+    );
+    assert!(
+        (shown - coffee).abs() <= coffee * 0.005,
+        "{line}: the coffee competitors average {coffee}"
+    );
+    assert!(
+        (coffee - everyone).abs() > coffee * 0.01,
+        "the data set must tell the two averages apart"
+    );
+
+    // Posted through the Discord front end, it is one message within every limit.
+    world
+        .run(&format!("/digest schedule channel:{CHANNEL} timezone:UTC"))
+        .await;
+    world.set_time(utc("2026-11-30T09:00:00Z"));
+    let step = world
+        .scheduler(world.poster())
+        .tick()
+        .await
+        .expect("a step");
+    assert_eq!(step.posted, 1);
+    let messages = world.posted(CHANNEL);
+    assert_eq!(messages.len(), 1, "the all-brands digest fits one message");
+    let body = &messages[0].json;
+    let chars = |v: &serde_json::Value| v.as_str().unwrap_or_default().chars().count();
+    assert!(chars(&body["content"]) <= limits::CONTENT);
+    let embeds = body["embeds"].as_array().cloned().unwrap_or_default();
+    assert_eq!(embeds.len(), digest.embeds.len());
+    assert!(embeds.len() <= limits::EMBEDS_PER_MESSAGE);
+    let mut total = 0;
+    for embed in &embeds {
+        assert!(chars(&embed["title"]) <= limits::TITLE);
+        assert!(chars(&embed["description"]) <= limits::DESCRIPTION);
+        assert!(embed["fields"].as_array().is_none_or(|f| f.is_empty()));
+        total +=
+            chars(&embed["title"]) + chars(&embed["description"]) + chars(&embed["footer"]["text"]);
+    }
+    assert!(total <= limits::EMBED_TOTAL, "{total} characters of embeds");
+    assert_eq!(messages[0].files.len(), 1, "the chart rides along");
+}
+
+on_both_backends!(#[tokio::test] async fn the_all_brands_digest_ranks_and_averages_each_landscape_apart);
+async fn the_all_brands_digest_ranks_and_averages_each_landscape_apart(db: TestDb) {
+    let world = World::new(db, "2026-11-30T09:00:00Z").await;
+    small_landscape(&world).await;
+    for line in [
+        "/brand add name:Jet landscape:airlines",
+        "/brand add name:Wing landscape:airlines competitor:true",
+        "/engagement-rate engagements:10000 followers:100000 brand:Jet platform:x date:2026-11-24",
+        "/engagement-rate engagements:20000 followers:100000 brand:Wing platform:x date:2026-11-24",
+        "/mentions mentions:500 brand:Solo platform:x date:2026-11-25",
+    ] {
+        let reply = world.run(line).await;
+        assert!(!reply.ephemeral, "{line}: {}", reply.content);
+    }
+    let digest = metricord::digest::for_guild(
+        world.dispatcher.services(),
+        GUILD,
+        None,
+        metricord::period::Period::ending(utc("2026-11-29T00:00:00Z").date_naive(), 7),
+        world.now(),
+    )
+    .await
+    .expect("a digest");
+    let embed = |title: &str| {
+        digest
+            .embeds
+            .iter()
+            .find(|e| e.title == title)
+            .map(|e| e.description.clone())
+            .unwrap_or_else(|| panic!("no embed {title} in {:?}", digest.embeds))
+    };
+    // Bean's 2.00% against Brew's 2.70% and Cup's 2.00%: second of three, against the coffee
+    // competitors' 2.35%. The airline Wing's 20% is in neither the rank nor the average.
+    let coffee = embed("coffee · Bean");
+    assert!(
+        coffee.contains("**Engagement rate**: 2.00% (new) #2 of 3 · competitor average 2.35%"),
+        "{coffee}"
+    );
+    let airlines = embed("airlines · Jet");
+    assert!(
+        airlines.contains("**Engagement rate**: 10.0% (new) #2 of 2 · competitor average 20.0%"),
+        "{airlines}"
+    );
+    // A brand in no landscape is shown, never ranked or averaged against anyone.
+    assert_eq!(embed("Not in a landscape"), "**Mentions**: Solo 500 (new)");
+    let standouts = embed("What stood out");
+    assert!(
+        standouts.contains("coffee: Bean engagements rose to 1,000 (+43%)"),
+        "{standouts}"
+    );
+    assert!(
+        standouts.ends_with("No data in the week: Dunk"),
+        "{standouts}"
+    );
+    assert!(
+        digest.content.contains("new: no data the period before"),
+        "{}",
+        digest.content
     );
 }

@@ -1,10 +1,16 @@
-//! The weekly benchmark digest: how each brand of a landscape did last week, against itself the
-//! week before, against the other brands, and against industry benchmarks, with what stood out
-//! and a chart.
+//! The weekly benchmark digest: how each brand did last week, against itself the week before,
+//! against the other brands of its landscape, and against industry benchmarks, with what stood
+//! out and a chart.
+//!
+//! A landscape's digest gives every brand of it an embed with every metric (this file). The
+//! digest of all brands (`landscapes.rs`) compares brands only within their landscapes and
+//! stays short: what stood out across them, then a compact embed per landscape.
 //!
 //! Every figure comes from the plugins (each contributes its own lines through `summarize`), so
-//! a new metric appears in the digest without a change here. The digest is one long reply;
-//! the Discord front end splits it into messages within Discord's limits.
+//! a new metric appears in the digest without a change here. The Discord front end splits a
+//! reply too long for one message into several within Discord's limits.
+
+mod landscapes;
 
 use std::collections::BTreeMap;
 
@@ -91,22 +97,101 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
         })
         .filter(|s| !s.now.is_empty())
         .collect();
-    let competitors: Vec<&Brand> = brands.iter().filter(|b| b.competitor).collect();
+    let (mut embeds, chart_brands, chart_scope) = match landscape {
+        Some(_) => {
+            let embeds = brand_embeds(ctx, &brands, &standings, &now_platforms, week).await?;
+            (embeds, brands.clone(), scope.clone())
+        }
+        None => {
+            let embeds = landscapes::embeds(ctx, &standings, week).await?;
+            // Brands of different industries on one axis compare nothing: the chart follows
+            // our own brands, or the brands of a server that marks none as its own.
+            let ours: Vec<Brand> = brands.iter().filter(|b| !b.competitor).cloned().collect();
+            if ours.is_empty() {
+                (embeds, brands.clone(), scope.clone())
+            } else {
+                (embeds, ours, "our brands".to_string())
+            }
+        }
+    };
+    if let Some(first) = embeds.first_mut() {
+        first.footer = freshness::summary(ctx, &ids, None).await?;
+    }
 
+    if let Some(goals) = crate::goals::digest_section(ctx, &brands).await? {
+        embeds.push(goals);
+    }
+
+    let mut attachments = Vec::new();
+    // The configured metric, or else the first rate among the plugins.
+    let chart_metric = match ctx.settings.digest.chart_metric.as_str() {
+        "" => ctx.registry.plugins().find(|p| p.unit() == Unit::Percent),
+        name => ctx.registry.by_name(name),
+    };
+    if let Some(plugin) = chart_metric {
+        let span = Period::ending(week.to, CHART_DAYS);
+        let lines = trend_lines(ctx, plugin, &chart_brands, span, None, true).await?;
+        if !lines.is_empty() {
+            let chart = chart::Chart {
+                metric: plugin.label().to_string(),
+                unit: plugin.unit(),
+                scope: chart_scope,
+                platform: None,
+                period: span,
+                step: chart::Step::Day,
+                lines,
+            };
+            let png = chart::draw(chart, ctx.settings.charts.theme)
+                .await
+                .map_err(Error::Chart)?;
+            attachments.push(File {
+                name: "digest.png".to_string(),
+                bytes: png,
+            });
+        }
+    }
+    let mut content = format!("**Weekly digest · {scope}** · {week}, against the week before.");
+    if landscape.is_none() {
+        content.push_str(&format!(" {}", landscapes::NOTE));
+    }
+    let new = |f: &Field| f.value.contains(&format!(" · {NEW}"));
+    let new_line = format!("({NEW})");
+    if embeds
+        .iter()
+        .any(|e| e.fields.iter().any(new) || e.description.contains(&new_line))
+    {
+        content.push_str(&format!(" {}", new_note()));
+    }
+    Ok(Reply {
+        content,
+        embeds,
+        attachments,
+        ephemeral: false,
+    })
+}
+
+/// A landscape's digest: "what stood out", then an embed per brand with every metric.
+async fn brand_embeds(
+    ctx: &Context<'_>,
+    brands: &[Brand],
+    standings: &[Standing<'_>],
+    now_platforms: &BTreeMap<(i64, String), crate::plugin::Totals>,
+    week: Period,
+) -> Result<Vec<Embed>> {
+    let competitors: Vec<&Brand> = brands.iter().filter(|b| b.competitor).collect();
     let mut embeds = vec![Embed {
         title: "What stood out".to_string(),
-        description: highlights(&brands, &standings, &competitors).join("\n"),
-        footer: freshness::summary(ctx, &ids, None).await?,
+        description: highlights(brands, standings, &competitors).join("\n"),
         ..Embed::default()
     }];
-    for brand in &brands {
+    for brand in brands {
         let mut title = brand.name.clone();
         if brand.competitor {
             title.push_str(" (competitor)");
         }
         let mut fields: Vec<Field> = standings
             .iter()
-            .filter_map(|s| brand_field(ctx, s, brand, &competitors, &now_platforms))
+            .filter_map(|s| brand_field(ctx, s, brand, &competitors, now_platforms))
             .collect();
         if let Some(top) = freshness::top_post(ctx, brand.id, week).await? {
             fields.push(Field::new("Top post of the week", top));
@@ -126,50 +211,7 @@ pub async fn build(ctx: &Context<'_>, landscape: Option<&str>, week: Period) -> 
             footer: None,
         });
     }
-
-    if let Some(goals) = crate::goals::digest_section(ctx, &brands).await? {
-        embeds.push(goals);
-    }
-
-    let mut attachments = Vec::new();
-    // The configured metric, or else the first rate among the plugins.
-    let chart_metric = match ctx.settings.digest.chart_metric.as_str() {
-        "" => ctx.registry.plugins().find(|p| p.unit() == Unit::Percent),
-        name => ctx.registry.by_name(name),
-    };
-    if let Some(plugin) = chart_metric {
-        let span = Period::ending(week.to, CHART_DAYS);
-        let lines = trend_lines(ctx, plugin, &brands, span, None, true).await?;
-        if !lines.is_empty() {
-            let chart = chart::Chart {
-                metric: plugin.label().to_string(),
-                unit: plugin.unit(),
-                scope: scope.clone(),
-                platform: None,
-                period: span,
-                step: chart::Step::Day,
-                lines,
-            };
-            let png = chart::draw(chart, ctx.settings.charts.theme)
-                .await
-                .map_err(Error::Chart)?;
-            attachments.push(File {
-                name: "digest.png".to_string(),
-                bytes: png,
-            });
-        }
-    }
-    let mut content = format!("**Weekly digest · {scope}** · {week}, against the week before.");
-    let new = |f: &Field| f.value.contains(&format!(" · {NEW}"));
-    if embeds.iter().any(|e| e.fields.iter().any(new)) {
-        content.push_str(&format!(" {}", new_note()));
-    }
-    Ok(Reply {
-        content,
-        embeds,
-        attachments,
-        ephemeral: false,
-    })
+    Ok(embeds)
 }
 
 /// What a preview covers and why today is not in it: a digest posted now reports the seven
