@@ -35,6 +35,11 @@ impl Plugin for Audience {
         Unit::Count
     }
 
+    /// How large the audience is: the first thing a summary of many brands says.
+    fn lead_rank(&self) -> Option<u8> {
+        Some(1)
+    }
+
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
         totals.get("followers").map(count_summary)
     }

@@ -16,6 +16,7 @@ pub const CONVERSION_RATE: Proportion = Proportion {
     ],
     why_whole_above_zero: "a conversion rate needs at least one visitor",
     measures: Measure::AllLogged,
+    lead_rank: None,
 };
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub const CTR: Proportion = Proportion {
     inputs: ["Clicks on the link, post or ad", "Times it was shown"],
     why_whole_above_zero: "a click-through rate needs at least one impression",
     measures: Measure::AllLogged,
+    lead_rank: None,
 };
 
 #[cfg(test)]

@@ -20,6 +20,8 @@ pub const ENGAGEMENT_RATE: Proportion = Proportion {
     ],
     why_whole_above_zero: "a rate by follower needs at least one follower",
     measures: Measure::PerDay,
+    // How engaged the audience is: the second thing a manager asks after how large it is.
+    lead_rank: Some(2),
 };
 
 #[cfg(test)]

@@ -34,6 +34,11 @@ impl Plugin for Mentions {
         Unit::Count
     }
 
+    /// How much the brand is talked about, after how large and how engaged its audience is.
+    fn lead_rank(&self) -> Option<u8> {
+        Some(3)
+    }
+
     fn summarize(&self, totals: &Totals) -> Option<Summary> {
         totals.get("mentions").map(count_summary)
     }

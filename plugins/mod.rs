@@ -135,6 +135,8 @@ pub struct Proportion {
     pub why_whole_above_zero: &'static str,
     /// What the rate is a figure of, for holding it against benchmarks.
     pub measures: Measure,
+    /// Its place among the metrics a summary across many brands leads with.
+    pub lead_rank: Option<u8>,
 }
 
 impl Plugin for Proportion {
@@ -165,6 +167,10 @@ impl Plugin for Proportion {
 
     fn measures(&self) -> Measure {
         self.measures
+    }
+
+    fn lead_rank(&self) -> Option<u8> {
+        self.lead_rank
     }
 
     fn summarize(&self, totals: &Totals) -> Option<Summary> {

@@ -49,6 +49,13 @@ pub trait Plugin: Send + Sync {
     fn measures(&self) -> Measure {
         Measure::AllLogged
     }
+
+    /// Where this metric stands among the few that a summary across many brands (the
+    /// all-brands digest) leads with, first at 1; `None` for the rest, which such a summary
+    /// shows only when those have no data.
+    fn lead_rank(&self) -> Option<u8> {
+        None
+    }
 }
 
 /// A brand's series over a period (or across platforms), each aggregated by its rule, with

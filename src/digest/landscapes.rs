@@ -25,11 +25,10 @@ pub const NOTE: &str = "Ranks and averages are within each landscape; `/digest p
 /// averaged: nothing says what they compete with, and mixing them is what this digest avoids.
 const NO_LANDSCAPE: &str = "Not in a landscape";
 
-/// The metrics a landscape's embed details, first those of them with data: how large the
-/// audience is, how engaged it is, and how much the brand is talked about. Other metrics with
-/// data fill in when these have none. Ten metrics for every landscape would not be read.
-const HEADLINE: [&str; 3] = ["audience", "engagement-rate", "mentions"];
-const DETAILS: usize = HEADLINE.len();
+/// How many metrics a landscape's embed details: the plugins' headline metrics first (how large
+/// the audience is, how engaged it is, how much the brand is talked about), others with data
+/// filling in when those have none. Ten metrics for every landscape would not be read.
+const DETAILS: usize = 3;
 
 /// The largest week-on-week moves named first among the standouts.
 const MOVES: usize = 3;
@@ -174,15 +173,15 @@ pub(super) async fn embeds(
     Ok(embeds)
 }
 
-/// The metrics in the order a landscape's embed considers them: the headline ones, then the
-/// rest in the plugins' order.
+/// The metrics in the order a landscape's embed considers them: the plugins' headline ones in
+/// their order, then the rest in the plugins' order.
 fn details<'a, 'b>(standings: &'a [Standing<'b>]) -> Vec<&'a Standing<'b>> {
-    let name = |s: &Standing<'_>| s.plugin.command().name;
-    let mut ordered: Vec<&Standing> = HEADLINE
+    let mut ordered: Vec<&Standing> = standings
         .iter()
-        .filter_map(|h| standings.iter().find(|s| name(s) == *h))
+        .filter(|s| s.plugin.lead_rank().is_some())
         .collect();
-    ordered.extend(standings.iter().filter(|s| !HEADLINE.contains(&name(s))));
+    ordered.sort_by_key(|s| s.plugin.lead_rank());
+    ordered.extend(standings.iter().filter(|s| s.plugin.lead_rank().is_none()));
     ordered
 }
 
