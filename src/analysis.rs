@@ -108,12 +108,12 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
     // The two periods, and what is collected for the brand, are read on connections of their
     // own at once: each read is a round trip.
     let ids = [brand.id];
-    let (now, before, youtube_rounded, collected) = tokio::try_join!(
+    let (now, before, collected) = tokio::try_join!(
         breakdown(ctx, &ids, period, platform, None),
         breakdown(ctx, &ids, period.previous(), platform, None),
-        freshness::collects_youtube(ctx, brand.id),
-        freshness::note(ctx, &ids, platform),
+        freshness::for_brand(ctx, brand.id, platform),
     )?;
+    let youtube_rounded = collected.youtube;
     let mut fields = Vec::new();
     for plugin in ctx.registry.plugins() {
         let mut lines = Vec::new();
@@ -166,7 +166,7 @@ pub async fn report(ctx: &Context<'_>, options: &Options) -> Result<Reply> {
             crate::command::DEFAULT_PLATFORM
         ));
     }
-    if let Some(note) = collected {
+    if let Some(note) = collected.note {
         fields.push(Field::new("Collected", note));
     }
     Ok(Reply::embed(Embed {

@@ -31,17 +31,6 @@ pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     }
 }
 
-/// Whether the brand's YouTube subscriber counts are collected: then they are YouTube's
-/// rounded figures, and growth between them is read with [`youtube_rounding`].
-pub async fn collects_youtube(ctx: &Context<'_>, brand_id: i64) -> Result<bool> {
-    Ok(ctx
-        .store
-        .tracked(Some(ctx.guild_id))
-        .await?
-        .iter()
-        .any(|t| t.brand_id == brand_id && t.network == Network::YouTube.platform()))
-}
-
 /// What to say instead of a change between two collected YouTube subscriber counts that is
 /// smaller than YouTube's rounding step at that size (100 at 12,400; 10,000 at 1,234,000):
 /// such a change may be rounding alone, so it is not reported as growth. None when the change
@@ -101,27 +90,14 @@ pub fn account_line(account: &Tracked, now: DateTime<Utc>, interval: Duration) -
     line
 }
 
-/// What a question over `brands` (on `platform`, or all) should say about collected figures:
-/// one line per tracked account, then each network's caveat once. Empty when nothing of them
-/// is collected.
-pub async fn lines(
-    ctx: &Context<'_>,
-    brands: &[i64],
-    platform: Option<&str>,
-) -> Result<Vec<String>> {
-    let accounts: Vec<Tracked> = ctx
-        .store
-        .tracked(Some(ctx.guild_id))
-        .await?
-        .into_iter()
-        .filter(|t| brands.contains(&t.brand_id) && platform.is_none_or(|p| p == t.network))
-        .collect();
-    let interval = ctx.settings.collect.poll_interval;
+/// What a question about collected figures should say of `accounts`: one line per tracked
+/// account, then each network's caveat once. Empty when there are none.
+fn lines(accounts: &[Tracked], now: DateTime<Utc>, interval: Duration) -> Vec<String> {
     let several = accounts.iter().any(|t| t.brand_id != accounts[0].brand_id);
     let mut lines: Vec<String> = accounts
         .iter()
         .map(|t| {
-            let line = account_line(t, ctx.now, interval);
+            let line = account_line(t, now, interval);
             if several {
                 format!("{} · {line}", t.brand)
             } else {
@@ -136,24 +112,48 @@ pub async fn lines(
             lines.push(caveat.to_string());
         }
     }
-    Ok(lines)
+    lines
 }
 
-/// [`lines`] as one block for a reply, or None when nothing is collected: followers, posts,
-/// likes, replies and shares come from the platforms; the rest was typed.
-pub async fn note(
+/// What `/report` says of a brand's collected figures, from one read of the tracked accounts.
+pub struct Collected {
+    /// Whether its YouTube subscriber counts are collected: then they are YouTube's rounded
+    /// figures, and growth between them is read with [`youtube_rounding`].
+    pub youtube: bool,
+    /// [`lines`] for its accounts on `platform` (or all) as one block, None when none is
+    /// collected: followers, posts, likes, replies and shares come from the platforms; the rest
+    /// was typed.
+    pub note: Option<String>,
+}
+
+/// [`Collected`] for `brand_id`.
+pub async fn for_brand(
     ctx: &Context<'_>,
-    brands: &[i64],
+    brand_id: i64,
     platform: Option<&str>,
-) -> Result<Option<String>> {
-    let lines = lines(ctx, brands, platform).await?;
-    if lines.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(format!(
-        "Followers, posts, applause, conversation and amplification of these accounts are collected automatically (a value someone typed for the same day wins):\n{}",
-        lines.join("\n")
-    )))
+) -> Result<Collected> {
+    let accounts: Vec<Tracked> = ctx
+        .store
+        .tracked(Some(ctx.guild_id))
+        .await?
+        .into_iter()
+        .filter(|t| t.brand_id == brand_id)
+        .collect();
+    let youtube = accounts
+        .iter()
+        .any(|t| t.network == Network::YouTube.platform());
+    let shown: Vec<Tracked> = accounts
+        .into_iter()
+        .filter(|t| platform.is_none_or(|p| p == t.network))
+        .collect();
+    let lines = lines(&shown, ctx.now, ctx.settings.collect.poll_interval);
+    let note = (!lines.is_empty()).then(|| {
+        format!(
+            "Followers, posts, applause, conversation and amplification of these accounts are collected automatically (a value someone typed for the same day wins):\n{}",
+            lines.join("\n")
+        )
+    });
+    Ok(Collected { youtube, note })
 }
 
 /// One short paragraph for a question over many brands (`/compare`, `/trend`, the digest):
